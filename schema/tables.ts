@@ -1,0 +1,401 @@
+/**
+ * Latch's D1 schema. One file so that a reader sees every table and index at once;
+ * `npm run db:generate` turns changes here into a migration under schema/migrations.
+ *
+ * Conventions: ids are text; times are integer milliseconds since the epoch (`*_at`);
+ * JSON documents are text columns read with SQLite's json functions; every secret or
+ * token column holds a hash (or, for signing keys, ciphertext), never the value.
+ */
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** A tenant. `id` is also its Kinvey app key (`kid_…`). */
+export const apps = sqliteTable(
+  "apps",
+  {
+    id: text("id").primaryKey(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    /** Set ⇒ cookie mode, issuer `https://auth.{custom_domain}`. */
+    customDomain: text("custom_domain"),
+    appSecretHash: text("app_secret_hash").notNull(),
+    masterSecretHash: text("master_secret_hash").notNull(),
+    /** JSON AppSettings; absent keys take the documented defaults (worker/env.ts). */
+    settings: text("settings").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("apps_slug").on(t.slug), uniqueIndex("apps_custom_domain").on(t.customDomain)],
+);
+
+/** OAuth clients of an app. */
+export const clients = sqliteTable(
+  "clients",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    name: text("name").notNull(),
+    type: text("type", { enum: ["public", "confidential", "m2m"] }).notNull(),
+    /** SHA-256 (hex) of the secret; null for public clients. */
+    secretHash: text("secret_hash"),
+    redirectUris: text("redirect_uris").notNull().default("[]"),
+    postLogoutRedirectUris: text("post_logout_redirect_uris").notNull().default("[]"),
+    allowedOrigins: text("allowed_origins").notNull().default("[]"),
+    scopes: text("scopes").notNull().default("[]"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("clients_app").on(t.appId)],
+);
+
+/** One pool of users per app, shared by every surface (Kinvey, hosted login, management). */
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    username: text("username").notNull(),
+    email: text("email"),
+    emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
+    /** `scheme$params$salt$hash`; see worker/identity/password.ts. */
+    passwordHash: text("password_hash").notNull(),
+    /** Every other field of the user document (name, given_name, custom fields). */
+    profile: text("profile").notNull().default("{}"),
+    status: text("status", { enum: ["active", "suspended", "disabled"] }).notNull().default("active"),
+    /** Bumped when claims-relevant data changes; chains compare it to their snapshot. */
+    claimsVersion: integer("claims_version").notNull().default(1),
+    passwordChangedAt: integer("password_changed_at"),
+    lastLoginAt: integer("last_login_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("users_app_username").on(t.appId, t.username),
+    index("users_app_email").on(t.appId, t.email),
+    index("users_app_created").on(t.appId, t.createdAt),
+  ],
+);
+
+/**
+ * Kinvey auth tokens and hosted-login browser sessions. Only the SHA-256 of the
+ * token is kept; `kind` says which surface issued it.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    userId: text("user_id").notNull(),
+    kind: text("kind", { enum: ["kinvey", "browser"] }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    authMethod: text("auth_method").notNull().default("password"),
+    createdAt: integer("created_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    /** Null: lives until revoked (Kinvey tokens are long-lived). */
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [uniqueIndex("sessions_token").on(t.tokenHash), index("sessions_user").on(t.appId, t.userId)],
+);
+
+/** Kinvey user groups. Members and nested groups live in the two tables below. */
+export const groups = sqliteTable(
+  "groups",
+  {
+    appId: text("app_id").notNull(),
+    id: text("id").notNull(),
+    /** `users.all`: every user of the app is a member. */
+    allUsers: integer("all_users", { mode: "boolean" }).notNull().default(false),
+    /** The rest of the group document as the client sent it. */
+    doc: text("doc").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index("groups_all_users").on(t.appId, t.allUsers)],
+);
+
+/** Direct user members of a group (`users.list`). */
+export const groupUsers = sqliteTable(
+  "group_users",
+  {
+    appId: text("app_id").notNull(),
+    groupId: text("group_id").notNull(),
+    userId: text("user_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.groupId, t.userId] }), index("group_users_user").on(t.appId, t.userId)],
+);
+
+/** Nesting: every member of `child_id` is a member of `parent_id`. */
+export const groupChildren = sqliteTable(
+  "group_children",
+  {
+    appId: text("app_id").notNull(),
+    parentId: text("parent_id").notNull(),
+    childId: text("child_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.parentId, t.childId] }), index("group_children_child").on(t.appId, t.childId)],
+);
+
+/** Per-collection permission level (absent row: shared). */
+export const collections = sqliteTable(
+  "collections",
+  {
+    appId: text("app_id").notNull(),
+    name: text("name").notNull(),
+    level: text("level", { enum: ["shared", "private", "readonly", "full"] }).notNull().default("shared"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.name] })],
+);
+
+/**
+ * Kinvey entities. The ACL columns are lifted out of the document so that list,
+ * count and delete-by-query filter on indexes: `creator` and the tri-state `gr`/`gw`
+ * (null = collection default) here, named readers/writers in `entity_grants`.
+ */
+export const entities = sqliteTable(
+  "entities",
+  {
+    appId: text("app_id").notNull(),
+    collection: text("collection").notNull(),
+    id: text("id").notNull(),
+    creator: text("creator").notNull(),
+    gr: integer("gr", { mode: "boolean" }),
+    gw: integer("gw", { mode: "boolean" }),
+    /** `_acl` as stored and echoed (r, w, groups, and gr/gw only when a client set them). */
+    acl: text("acl").notNull().default("{}"),
+    /** The entity without `_id`, `_acl`, `_kmd`. */
+    data: text("data").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.collection, t.id] }),
+    index("entities_creator").on(t.appId, t.collection, t.creator),
+    index("entities_gr").on(t.appId, t.collection, t.gr),
+    index("entities_gw").on(t.appId, t.collection, t.gw),
+  ],
+);
+
+/**
+ * Named grants of an entity, one row per (principal, right): `kind` 'u' user or 'g' group,
+ * `right` 'r' or 'w'. Lets "what may user U read" be an index range, not a JSON scan.
+ */
+export const entityGrants = sqliteTable(
+  "entity_grants",
+  {
+    appId: text("app_id").notNull(),
+    collection: text("collection").notNull(),
+    entityId: text("entity_id").notNull(),
+    kind: text("kind", { enum: ["u", "g"] }).notNull(),
+    right: text("right", { enum: ["r", "w"] }).notNull(),
+    principalId: text("principal_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.collection, t.kind, t.right, t.principalId, t.entityId] }),
+    index("entity_grants_entity").on(t.appId, t.collection, t.entityId),
+  ],
+);
+
+/** Per-app signing keys; `private_jwk` is AES-GCM ciphertext under KEY_ENCRYPTION_SECRET. */
+export const signingKeys = sqliteTable(
+  "signing_keys",
+  {
+    kid: text("kid").primaryKey(),
+    appId: text("app_id").notNull(),
+    alg: text("alg").notNull(),
+    publicJwk: text("public_jwk").notNull(),
+    privateJwk: text("private_jwk").notNull(),
+    /** next: published, not yet signing; active: signs; retired: published until `expires_at`. */
+    status: text("status", { enum: ["next", "active", "retired"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    retiredAt: integer("retired_at"),
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [index("signing_keys_app").on(t.appId, t.status)],
+);
+
+/** Authorization codes: single use, consumed atomically by `UPDATE … WHERE consumed_at IS NULL`. */
+export const authCodes = sqliteTable("auth_codes", {
+  codeHash: text("code_hash").primaryKey(),
+  appId: text("app_id").notNull(),
+  clientId: text("client_id").notNull(),
+  userId: text("user_id").notNull(),
+  sessionId: text("session_id").notNull(),
+  redirectUri: text("redirect_uri").notNull(),
+  codeChallenge: text("code_challenge"),
+  scope: text("scope").notNull(),
+  nonce: text("nonce"),
+  authTime: integer("auth_time").notNull(),
+  authMethod: text("auth_method").notNull(),
+  /** JSON: what the exchange issued (chain id), so a replay can revoke it. */
+  issued: text("issued"),
+  expiresAt: integer("expires_at").notNull(),
+  consumedAt: integer("consumed_at"),
+});
+
+/**
+ * Index of refresh chains. The chain's truth is its Durable Object; this table exists
+ * to list and end a user's chains (see worker/chains for how they are kept consistent).
+ */
+export const chains = sqliteTable(
+  "chains",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    userId: text("user_id").notNull(),
+    clientId: text("client_id").notNull(),
+    sessionId: text("session_id"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    endedAt: integer("ended_at"),
+  },
+  (t) => [index("chains_user").on(t.appId, t.userId), index("chains_session").on(t.sessionId)],
+);
+
+/** Append-only event log (§7). */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    type: text("type").notNull(),
+    userId: text("user_id"),
+    data: text("data").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("events_app_time").on(t.appId, t.createdAt), index("events_app_type").on(t.appId, t.type, t.createdAt), index("events_app_user").on(t.appId, t.userId, t.createdAt)],
+);
+
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    name: text("name").notNull(),
+    endpoint: text("endpoint").notNull(),
+    eventTypes: text("event_types").notNull().default("[]"),
+    description: text("description"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhooks_app").on(t.appId)],
+);
+
+/** The webhook outbox: one row per (event, webhook), retried until delivered or dead. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    eventId: text("event_id").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "dead"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_deliveries_due").on(t.status, t.nextAttemptAt), index("webhook_deliveries_hook").on(t.webhookId)],
+);
+
+export const roles = sqliteTable(
+  "roles",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("roles_app_key").on(t.appId, t.key)],
+);
+
+export const permissions = sqliteTable(
+  "permissions",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("permissions_app_key").on(t.appId, t.key)],
+);
+
+export const rolePermissions = sqliteTable(
+  "role_permissions",
+  { roleId: text("role_id").notNull(), permissionId: text("permission_id").notNull() },
+  (t) => [primaryKey({ columns: [t.roleId, t.permissionId] })],
+);
+
+export const userRoles = sqliteTable(
+  "user_roles",
+  { appId: text("app_id").notNull(), userId: text("user_id").notNull(), roleId: text("role_id").notNull() },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.roleId] })],
+);
+
+export const userPermissions = sqliteTable(
+  "user_permissions",
+  { appId: text("app_id").notNull(), userId: text("user_id").notNull(), permissionId: text("permission_id").notNull() },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.permissionId] })],
+);
+
+export const featureFlags = sqliteTable(
+  "feature_flags",
+  {
+    appId: text("app_id").notNull(),
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    /** Kinde's type codes: `b` boolean, `s` string, `i` integer. */
+    type: text("type", { enum: ["b", "s", "i"] }).notNull(),
+    defaultValue: text("default_value").notNull(),
+    description: text("description"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.key] })],
+);
+
+export const userFeatureFlags = sqliteTable(
+  "user_feature_flags",
+  { appId: text("app_id").notNull(), userId: text("user_id").notNull(), key: text("key").notNull(), value: text("value").notNull() },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.key] })],
+);
+
+export const passkeys = sqliteTable(
+  "passkeys",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    userId: text("user_id").notNull(),
+    publicKey: text("public_key").notNull(),
+    counter: integer("counter").notNull().default(0),
+    transports: text("transports").notNull().default("[]"),
+    deviceType: text("device_type"),
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull().default(false),
+    name: text("name"),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [index("passkeys_user").on(t.appId, t.userId)],
+);
+
+/** WebAuthn challenges, consumed atomically (single use, five minutes). */
+export const webauthnChallenges = sqliteTable("webauthn_challenges", {
+  id: text("id").primaryKey(),
+  appId: text("app_id").notNull(),
+  /** Hash of the browser (pre-)session it is bound to. */
+  bindingHash: text("binding_hash").notNull(),
+  kind: text("kind", { enum: ["register", "authenticate"] }).notNull(),
+  challenge: text("challenge").notNull(),
+  userId: text("user_id"),
+  expiresAt: integer("expires_at").notNull(),
+  consumedAt: integer("consumed_at"),
+});
+
+/** Failed-credential counters for rate limiting; key is e.g. `acct:{app}:{username}`. */
+export const rateLimits = sqliteTable("rate_limits", {
+  key: text("key").primaryKey(),
+  windowStart: integer("window_start").notNull(),
+  count: integer("count").notNull().default(0),
+});

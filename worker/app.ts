@@ -1,0 +1,50 @@
+/**
+ * Builds the Hono app: error mapping first, then each face mounted at its prefix.
+ * Faces never import each other; see ARCHITECTURE in the README.
+ */
+import { Hono } from "hono";
+import type { Env } from "./env";
+import { adminRoutes } from "./admin/routes";
+import { errorBody, faceError, internalError, KinveyError, LatchError, OAuthError, ApiError, RequestError } from "./http/errors";
+import { faceOf } from "./http/face";
+import { requestId } from "./kinvey/context";
+import { pingRoutes } from "./kinvey/ping";
+import { rpcRoutes } from "./kinvey/rpc";
+import { userRoutes } from "./kinvey/users";
+
+export function buildApp() {
+  const app = new Hono<{ Bindings: Env }>();
+
+  app.onError((err, c) => {
+    const face = faceOf(c.req.path);
+    let error: LatchError;
+    if (err instanceof LatchError) error = err;
+    else if (err instanceof RequestError) error = faceError(face, err);
+    else {
+      // Only the stack: request bodies and headers may hold secrets.
+      console.error("unhandled error", c.req.method, c.req.path, err instanceof Error ? err.stack : String(err));
+      error = internalError(face);
+    }
+    return c.json(errorBody(error) as object, error.status as 400, error.headers);
+  });
+
+  app.notFound((c) => {
+    const face = faceOf(c.req.path);
+    const error =
+      face === "kinvey"
+        ? new KinveyError("NotFound", `${c.req.method} ${c.req.path} is not a Kinvey endpoint.`)
+        : face === "api"
+          ? new ApiError(404, "ROUTE_NOT_FOUND", `${c.req.method} ${c.req.path} is not an endpoint.`)
+          : new OAuthError("not_found", `${c.req.method} ${c.req.path} is not an endpoint.`);
+    return c.json(errorBody(error) as object, 404);
+  });
+
+  for (const prefix of ["/appdata", "/user", "/rpc", "/group"]) app.use(`${prefix}/*`, requestId);
+  app.route("/appdata", pingRoutes);
+  app.route("/user", userRoutes);
+  app.route("/rpc", rpcRoutes);
+  app.route("/admin", adminRoutes);
+
+  app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
+  return app;
+}

@@ -1,0 +1,172 @@
+/**
+ * One error type, `LatchError`, rendered once per wire format:
+ * - Kinvey (§3):   {error, description, debug}
+ * - OAuth (§4):    {error, error_description}
+ * - Kinde / admin: {errors: [{code, message}]}
+ * Shared code (body parsing, credentials) throws a `RequestError` with a neutral kind;
+ * the face that served the request decides its name on the wire.
+ */
+export type Face = "kinvey" | "oauth" | "api";
+
+export class LatchError extends Error {
+  constructor(
+    readonly face: Face,
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly debug = "",
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** A Kinvey error; see KINVEY_ERRORS for names, statuses and descriptions. */
+export class KinveyError extends LatchError {
+  constructor(name: KinveyErrorName, debug = "", description?: string) {
+    const [status, defaultDescription] = KINVEY_ERRORS[name];
+    super("kinvey", status, name, description ?? defaultDescription, {}, debug);
+  }
+}
+
+/** An RFC 6749 / 6750 / 7009 error. */
+export class OAuthError extends LatchError {
+  constructor(code: OAuthErrorCode, description: string, status?: number, headers: Record<string, string> = {}) {
+    super("oauth", status ?? OAUTH_STATUS[code], code, description, headers);
+  }
+}
+
+/** Kinde-style management and operator API error. */
+export class ApiError extends LatchError {
+  constructor(status: number, code: string, message: string) {
+    super("api", status, code, message);
+  }
+}
+
+/** A problem with the request itself, found by shared code before any face looked at it. */
+export type RequestErrorKind = "malformed_body" | "body_too_large" | "unsupported_media_type" | "invalid_credentials" | "rate_limited";
+
+export class RequestError extends Error {
+  constructor(readonly kind: RequestErrorKind, message: string, readonly retryAfter?: number) {
+    super(message);
+  }
+}
+
+export const KINVEY_ERRORS = {
+  InvalidCredentials: [401, "Invalid credentials. Please retry your request with correct credentials."],
+  InsufficientCredentials: [401, "The credentials used to authenticate this request are not authorized to run this operation. Please retry your request with appropriate credentials."],
+  EntityNotFound: [404, "This entity not found in the collection."],
+  UserNotFound: [404, "This user does not exist for this app backend."],
+  AppNotFound: [404, "This app backend not found."],
+  UserAlreadyExists: [409, "This username is already taken. Please retry your request with a different username."],
+  MissingQuery: [400, "The request is missing a query string."],
+  InvalidQuerySyntax: [400, "The query string in the request has an invalid syntax."],
+  JSONParseError: [400, "Unable to parse the JSON in the request."],
+  BadRequest: [400, "Unable to understand request."],
+  IncompleteRequestBody: [400, "The request body is either missing or incomplete."],
+  FeatureUnavailable: [400, "Requested functionality is unavailable in this API version."],
+  ResultSetSizeExceeded: [400, "Your query produced more than the maximum number of results. Please rewrite your query to be more selective."],
+  RequestEntityTooLarge: [413, "The request body is too large."],
+  UnsupportedMediaType: [415, "The request body must be JSON (Content-Type: application/json)."],
+  MethodNotAllowed: [405, "This method is not allowed on this resource."],
+  NotFound: [404, "The resource was not found."],
+  TooManyRequests: [429, "Too many failed attempts. Please retry later."],
+  KinveyInternalErrorRetry: [500, "The Kinvey server encountered an unexpected error. Please retry your request."],
+} as const satisfies Record<string, readonly [number, string]>;
+export type KinveyErrorName = keyof typeof KINVEY_ERRORS;
+
+export type OAuthErrorCode =
+  | "invalid_request"
+  | "invalid_client"
+  | "invalid_grant"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+  | "invalid_token"
+  | "insufficient_scope"
+  | "access_denied"
+  | "unsupported_response_type"
+  | "login_required"
+  | "server_error"
+  | "temporarily_unavailable"
+  | "not_found"
+  | "method_not_allowed"
+  | "slow_down";
+
+const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  access_denied: 403,
+  unsupported_response_type: 400,
+  login_required: 400,
+  server_error: 500,
+  temporarily_unavailable: 503,
+  not_found: 404,
+  method_not_allowed: 405,
+  slow_down: 429,
+};
+
+/** Translates a neutral RequestError into the face's own error. */
+export function faceError(face: Face, err: RequestError): LatchError {
+  const retry: Record<string, string> = err.retryAfter ? { "Retry-After": String(err.retryAfter) } : {};
+  switch (face) {
+    case "kinvey": {
+      const name: KinveyErrorName = {
+        malformed_body: "JSONParseError",
+        body_too_large: "RequestEntityTooLarge",
+        unsupported_media_type: "UnsupportedMediaType",
+        invalid_credentials: "InvalidCredentials",
+        rate_limited: "TooManyRequests",
+      }[err.kind] as KinveyErrorName;
+      const e = new KinveyError(name, err.message);
+      Object.assign(e.headers, retry);
+      return e;
+    }
+    case "oauth": {
+      if (err.kind === "invalid_credentials") return new OAuthError("invalid_client", err.message);
+      if (err.kind === "rate_limited") return new OAuthError("slow_down", err.message, 429, retry);
+      return new OAuthError("invalid_request", err.message, err.kind === "body_too_large" ? 413 : 400);
+    }
+    case "api": {
+      const [status, code] = {
+        malformed_body: [400, "INVALID_JSON"],
+        body_too_large: [413, "PAYLOAD_TOO_LARGE"],
+        unsupported_media_type: [415, "UNSUPPORTED_MEDIA_TYPE"],
+        invalid_credentials: [401, "UNAUTHORIZED"],
+        rate_limited: [429, "TOO_MANY_REQUESTS"],
+      }[err.kind] as [number, string];
+      return new ApiError(status, code, err.message);
+    }
+  }
+}
+
+/** The wire body of an error in its face's format. */
+export function errorBody(err: LatchError): unknown {
+  switch (err.face) {
+    case "kinvey":
+      return { error: err.code, description: err.message, debug: err.debug };
+    case "oauth":
+      return { error: err.code, error_description: err.message };
+    case "api":
+      return { errors: [{ code: err.code, message: err.message }] };
+  }
+}
+
+/** The error to answer for an unexpected exception; its details stay in the log. */
+export function internalError(face: Face): LatchError {
+  switch (face) {
+    case "kinvey":
+      return new KinveyError("KinveyInternalErrorRetry");
+    case "oauth":
+      return new OAuthError("server_error", "The server encountered an unexpected error.");
+    case "api":
+      return new ApiError(500, "INTERNAL_ERROR", "The server encountered an unexpected error.");
+  }
+}

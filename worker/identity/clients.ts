@@ -1,0 +1,146 @@
+/**
+ * OAuth clients of an app: creation rules (SPEC §4, §9) and lookup. Secrets are 50
+ * alphanumerics (Kinde's SDK accepts 40–60), shown once, stored as SHA-256.
+ */
+import type { Env } from "../env";
+import { normalizeOrigin } from "../tenancy/settings";
+import { ALPHANUMERIC, randomId, sha256Hex } from "../util/crypto";
+
+export type ClientType = "public" | "confidential" | "m2m";
+
+export interface ClientRow {
+  id: string;
+  app_id: string;
+  name: string;
+  type: ClientType;
+  secret_hash: string | null;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  allowed_origins: string;
+  scopes: string;
+  created_at: number;
+}
+
+export interface Client {
+  id: string;
+  appId: string;
+  name: string;
+  type: ClientType;
+  secretHash: string | null;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  allowedOrigins: string[];
+  scopes: string[];
+}
+
+export class ClientInputError extends Error {}
+
+export function clientFromRow(row: ClientRow): Client {
+  return {
+    id: row.id,
+    appId: row.app_id,
+    name: row.name,
+    type: row.type,
+    secretHash: row.secret_hash,
+    redirectUris: JSON.parse(row.redirect_uris) as string[],
+    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
+    allowedOrigins: JSON.parse(row.allowed_origins) as string[],
+    scopes: JSON.parse(row.scopes) as string[],
+  };
+}
+
+export function clientView(client: Client) {
+  return {
+    client_id: client.id,
+    name: client.name,
+    type: client.type,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    allowed_origins: client.allowedOrigins,
+    scopes: client.scopes,
+  };
+}
+
+export async function clientById(env: Env, appId: string, clientId: string): Promise<Client | null> {
+  const row = await env.DB.prepare("SELECT * FROM clients WHERE app_id = ? AND id = ?").bind(appId, clientId).first<ClientRow>();
+  return row ? clientFromRow(row) : null;
+}
+
+export async function clientsOfApp(env: Env, appId: string): Promise<Client[]> {
+  const { results } = await env.DB.prepare("SELECT * FROM clients WHERE app_id = ? ORDER BY created_at").bind(appId).all<ClientRow>();
+  return results.map(clientFromRow);
+}
+
+/**
+ * A redirect URI: absolute, no fragment; https, or http on loopback / localhost only,
+ * or a private-use scheme (`com.example.app:/cb`) for native apps (RFC 8252).
+ */
+export function validRedirectUri(value: unknown): string {
+  if (typeof value !== "string" || value.length > 2048) throw new ClientInputError("redirect URIs must be strings");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ClientInputError(`not an absolute URI: ${value}`);
+  }
+  if (url.hash || value.includes("#")) throw new ClientInputError(`redirect URIs may not have a fragment: ${value}`);
+  const local = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) || url.hostname.endsWith(".localhost");
+  if (url.protocol === "http:" && !local) throw new ClientInputError(`http redirect URIs are allowed on loopback only: ${value}`);
+  if (["javascript:", "data:", "file:", "vbscript:"].includes(url.protocol)) throw new ClientInputError(`scheme not allowed: ${value}`);
+  if (url.protocol !== "https:" && url.protocol !== "http:" && !/^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol)) {
+    throw new ClientInputError(`custom schemes must be reverse-domain names (RFC 8252): ${value}`);
+  }
+  return value;
+}
+
+function list<T>(value: unknown, name: string, each: (v: unknown) => T): T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 50) throw new ClientInputError(`${name} must be an array of at most 50 items`);
+  return value.map(each);
+}
+
+export const MANAGEMENT_SCOPES = [
+  "read:users", "create:users", "update:users", "delete:users",
+  "read:roles", "create:roles", "update:roles", "delete:roles",
+  "read:permissions", "create:permissions", "update:permissions", "delete:permissions",
+  "read:feature_flags", "create:feature_flags", "update:feature_flags", "delete:feature_flags",
+  "read:user_roles", "create:user_roles", "delete:user_roles",
+  "read:user_permissions", "create:user_permissions", "delete:user_permissions",
+  "read:user_feature_flags", "update:user_feature_flags",
+  "read:sessions", "delete:sessions",
+  "read:webhooks", "create:webhooks", "update:webhooks", "delete:webhooks",
+  "read:events", "read:event_types",
+  "read:passkeys", "update:passkeys", "delete:passkeys",
+] as const;
+
+/** Creates a client; the secret (confidential, m2m) is in this response only. */
+export async function createClient(env: Env, appId: string, input: Record<string, unknown>) {
+  const known = ["name", "type", "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "scopes"];
+  for (const key of Object.keys(input)) if (!known.includes(key)) throw new ClientInputError(`unknown field: ${key}`);
+  const { name, type } = input;
+  if (typeof name !== "string" || !name.trim() || name.length > 128) throw new ClientInputError("name must be a non-empty string");
+  if (type !== "public" && type !== "confidential" && type !== "m2m") throw new ClientInputError("type must be public, confidential or m2m");
+  const redirectUris = list(input.redirect_uris, "redirect_uris", validRedirectUri);
+  const postLogout = list(input.post_logout_redirect_uris, "post_logout_redirect_uris", validRedirectUri);
+  const origins = list(input.allowed_origins, "allowed_origins", (v) => {
+    const origin = normalizeOrigin(v);
+    if (!origin) throw new ClientInputError(`not an origin: ${String(v)}`);
+    return origin;
+  });
+  const scopes = list(input.scopes, "scopes", (v) => {
+    if (typeof v !== "string" || !(MANAGEMENT_SCOPES as readonly string[]).includes(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
+    return v;
+  });
+  if (type !== "m2m" && redirectUris.length === 0) throw new ClientInputError("redirect_uris needs at least one URI for public and confidential clients");
+  if (type !== "m2m" && scopes.length) throw new ClientInputError("only m2m clients carry management scopes");
+
+  const id = randomId(32, "0123456789abcdef");
+  const secret = type === "public" ? null : randomId(50, ALPHANUMERIC);
+  await env.DB.prepare(
+    "INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  )
+    .bind(id, appId, name.trim(), type, secret ? await sha256Hex(secret) : null, JSON.stringify(redirectUris), JSON.stringify(postLogout), JSON.stringify(origins), JSON.stringify(scopes), Date.now())
+    .run();
+  const client: Client = { id, appId, name: name.trim(), type, secretHash: null, redirectUris, postLogoutRedirectUris: postLogout, allowedOrigins: origins, scopes };
+  return { ...clientView(client), ...(secret ? { client_secret: secret } : {}) };
+}

@@ -1,0 +1,50 @@
+/**
+ * Password sign-in shared by Kinvey login, Basic user credentials and the hosted page:
+ * rate limits, constant-time answers for unknown users, hash upgrades.
+ */
+import type { Env } from "../env";
+import { RequestError } from "../http/errors";
+import { eventStatement } from "../events/log";
+import { decoyHash, hashPassword, needsRehash, verifyPassword } from "./password";
+import { clearAccountCounter, countersStatement, limitKeys, recordFailure, retryAfter, type CounterRow } from "./rate-limit";
+import { userByIdentifierStatement, type UserRow } from "./users";
+
+export interface PasswordCheck {
+  appId: string;
+  /** Username, or (hosted login) username-or-email. */
+  identifier: string;
+  password: string;
+  clientAddress: string;
+  now?: number;
+}
+
+/**
+ * The active user whose password this is. Throws RequestError `rate_limited` or
+ * `invalid_credentials`; never says which part was wrong.
+ */
+export async function checkPassword(env: Env, check: PasswordCheck): Promise<UserRow> {
+  const now = check.now ?? Date.now();
+  const keys = limitKeys(check.appId, check.clientAddress, check.identifier);
+  const [users, counters] = await env.DB.batch<UserRow | CounterRow>([
+    userByIdentifierStatement(env, check.appId, check.identifier),
+    countersStatement(env, keys),
+  ]);
+  const user = (users?.results[0] as UserRow | undefined) ?? null;
+  const rows = (counters?.results ?? []) as CounterRow[];
+  const wait = retryAfter(rows, keys, now);
+  if (wait > 0) throw new RequestError("rate_limited", "Too many failed attempts; try again later.", wait);
+
+  const ok = await verifyPassword(check.password, user?.password_hash ?? (await decoyHash()));
+  if (!user || !ok || user.status !== "active") {
+    const event = eventStatement(env, check.appId, "user.authentication_failed", user?.id ?? null, { reason: "invalid_credentials" }, now);
+    await recordFailure(env, keys, now, [event]);
+    throw new RequestError("invalid_credentials", "Invalid credentials.");
+  }
+  await clearAccountCounter(env, keys, rows);
+  if (needsRehash(user.password_hash)) {
+    const upgraded = await hashPassword(check.password);
+    await env.DB.prepare("UPDATE users SET password_hash = ? WHERE app_id = ? AND id = ?").bind(upgraded, user.app_id, user.id).run();
+    user.password_hash = upgraded;
+  }
+  return user;
+}

@@ -1,0 +1,85 @@
+/**
+ * Opaque session tokens: Kinvey auth tokens and hosted-login browser sessions.
+ * The token is 256 random bits handed out once; the table keeps its SHA-256.
+ */
+import type { Env } from "../env";
+import { randomId, randomToken, sha256Hex } from "../util/crypto";
+import type { UserRow } from "./users";
+
+export type SessionKind = "kinvey" | "browser";
+
+export interface SessionRow {
+  id: string;
+  app_id: string;
+  user_id: string;
+  kind: SessionKind;
+  token_hash: string;
+  auth_method: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number | null;
+}
+
+export interface NewSession {
+  id: string;
+  token: string;
+  statement: D1PreparedStatement;
+}
+
+/** Prepares a session insert so callers can batch it with the rest of their write. */
+export async function prepareSession(
+  env: Env,
+  appId: string,
+  userId: string,
+  kind: SessionKind,
+  options: { authMethod?: string; expiresAt?: number | null; now?: number } = {},
+): Promise<NewSession> {
+  const id = randomId(24);
+  const token = randomToken();
+  const now = options.now ?? Date.now();
+  const statement = env.DB.prepare(
+    "INSERT INTO sessions (id, app_id, user_id, kind, token_hash, auth_method, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  ).bind(id, appId, userId, kind, await sha256Hex(token), options.authMethod ?? "password", now, now, options.expiresAt ?? null);
+  return { id, token, statement };
+}
+
+/** The live session and its active user for a presented token, in one read. */
+export async function sessionByToken(
+  env: Env,
+  appId: string,
+  kind: SessionKind,
+  token: string,
+): Promise<{ session: SessionRow; user: UserRow } | null> {
+  const row = await env.DB.prepare(
+    `SELECT s.id AS s_id, s.kind AS s_kind, s.token_hash AS s_token_hash, s.auth_method AS s_auth_method,
+            s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, u.*
+       FROM sessions s JOIN users u ON u.app_id = s.app_id AND u.id = s.user_id
+      WHERE s.token_hash = ? AND s.app_id = ? AND s.kind = ? AND u.status = 'active'
+        AND (s.expires_at IS NULL OR s.expires_at > ?)`,
+  )
+    .bind(await sha256Hex(token), appId, kind, Date.now())
+    .first<UserRow & Record<`s_${string}`, unknown>>();
+  if (!row) return null;
+  const session: SessionRow = {
+    id: row.s_id as string,
+    app_id: appId,
+    user_id: row.id,
+    kind: row.s_kind as SessionKind,
+    token_hash: row.s_token_hash as string,
+    auth_method: row.s_auth_method as string,
+    created_at: row.s_created_at as number,
+    last_seen_at: row.s_last_seen_at as number,
+    expires_at: row.s_expires_at as number | null,
+  };
+  const user = Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith("s_"))) as unknown as UserRow;
+  return { session, user };
+}
+
+export function deleteSessionStatement(env: Env, appId: string, sessionId: string): D1PreparedStatement {
+  return env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND id = ?").bind(appId, sessionId);
+}
+
+/** Every session of the user except `keepSessionId` (password change keeps the caller's). */
+export function deleteUserSessionsStatement(env: Env, appId: string, userId: string, keepSessionId?: string): D1PreparedStatement {
+  return env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND user_id = ? AND id != ?").bind(appId, userId, keepSessionId ?? "");
+}

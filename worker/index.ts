@@ -1,0 +1,10 @@
+/** The Worker's exports: the fetch handler and the Durable Object classes. */
+import { buildApp } from "./app";
+
+export { RefreshChains } from "./chains/object";
+
+const app = buildApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<import("./env").Env>;
