@@ -102,7 +102,7 @@ describe("hosted login page", () => {
   it("signs up with prompt=create (and Kinde's start_page=registration)", async () => {
     const app = await oauthApp();
     const client = await addClient(app);
-    for (const extra of [{ prompt: "create" }, { start_page: "registration" }]) {
+    for (const extra of [{ prompt: "create" }, { start_page: "registration" }] as Record<string, string>[]) {
       const browser = new Browser(app);
       const page = await browser.fetch(authorizePath(await baseParams(client, extra)));
       const html = await page.text();
@@ -124,7 +124,7 @@ describe("hosted login page", () => {
       again.set("username", username);
       again.set("password", "long enough password");
       // A fresh browser has no CSRF cookie yet for this post: reuse the first one's jar.
-      const dup = await browser.post("/oauth2/auth", new URLSearchParams([...again].map(([k, v]) => [k, k === "csrf" ? form.get("csrf")! : v])), { Origin: app.origin });
+      const dup = await browser.post("/oauth2/auth", new URLSearchParams([...again].map(([k, v]): [string, string] => [k, k === "csrf" ? form.get("csrf")! : v])), { Origin: app.origin });
       expect(dup.status).toBe(409);
     }
   });
