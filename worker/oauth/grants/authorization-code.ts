@@ -61,6 +61,7 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   const claims = assembleClaims(user, claimResults);
 
   let refreshToken: string | null = null;
+  let recorded: Promise<unknown> = Promise.resolve();
   if (wantsOffline(grant.scope)) {
     const started = await startChain(env, app, user.id, {
       clientId: client.id,
@@ -71,19 +72,25 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
       claims: snapshotOf(claims, grant.audience),
     });
     refreshToken = started.refreshToken;
-    await recordIssuedStatement(env, consumed.codeHash, { chainId: started.chainId }).run();
+    // Written while the tokens are signed; the response waits for both, so a replay that
+    // arrives after it can always find the chain to end.
+    recorded = recordIssuedStatement(env, consumed.codeHash, { chainId: started.chainId }).run();
   }
-  return userTokenResponse(env, app, {
-    issuer: c.var.issuer,
-    userId: user.id,
-    clientId: client.id,
-    scope: grant.scope,
-    audience: grant.audience,
-    sessionId: grant.sessionId,
-    authTime: grant.authTime,
-    authMethod: grant.authMethod,
-    claims,
-    nonce: grant.nonce,
-    refreshToken,
-  });
+  const [body] = await Promise.all([
+    userTokenResponse(env, app, {
+      issuer: c.var.issuer,
+      userId: user.id,
+      clientId: client.id,
+      scope: grant.scope,
+      audience: grant.audience,
+      sessionId: grant.sessionId,
+      authTime: grant.authTime,
+      authMethod: grant.authMethod,
+      claims,
+      nonce: grant.nonce,
+      refreshToken,
+    }),
+    recorded,
+  ]);
+  return body;
 }
