@@ -5,7 +5,7 @@ import { ADMIN, call, createApp, errorOf, uniqueSlug } from "../helpers";
 
 describe("operator API", () => {
   it("refuses requests without the operator token, or with a wrong one", async () => {
-    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: "Basic dGVzdDp0ZXN0" }]) {
+    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: "Basic dGVzdDp0ZXN0" }] as Record<string, string>[]) {
       const res = await call("/admin/apps", { method: "POST", headers, json: { name: "x", slug: uniqueSlug() } });
       expect(await errorOf(res)).toMatchObject({ status: 401, error: "UNAUTHORIZED" });
     }
