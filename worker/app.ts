@@ -11,6 +11,7 @@ import { requestId } from "./kinvey/context";
 import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
+import { oauthRoutes } from "./oauth/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -44,6 +45,7 @@ export function buildApp() {
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/", oauthRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;
