@@ -12,6 +12,7 @@ import { requestId } from "./kinvey/context";
 import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
+import { oauthRoutes } from "./oauth/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -45,6 +46,7 @@ export function buildApp() {
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/", oauthRoutes);
   app.route("/.well-known", kiaviAuthRoutes);
   app.route("/", browserRoutes);
 
