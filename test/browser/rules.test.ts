@@ -23,55 +23,55 @@ const attrs = (cookie: string) => cookie.split("; ").slice(1);
 
 describe("cookies", () => {
   it("cookie mode: __Secure-latch_session on the custom domain, Lax, HttpOnly, Secure", () => {
-    const c = sessionCookie({ app: cookieApp, host: "auth.yourapp.com", protocol: "https:" }, "tok", 3600);
+    const c = sessionCookie({ app: cookieApp, host: "auth.yourapp.com" }, "tok", 3600);
     expect(c.split("; ")[0]).toBe("__Secure-latch_session=tok");
     expect(attrs(c)).toEqual(["Domain=yourapp.com", "Path=/", "Max-Age=3600", "Secure", "HttpOnly", "SameSite=Lax"]);
   });
 
   it("exchange mode: __Host-latch_rt, host-only, Partitioned, SameSite=None, Secure, HttpOnly", () => {
-    const c = refreshCookie({ app: exchangeApp, host: "acme.latch.example", protocol: "https:" }, "v", 60);
+    const c = refreshCookie({ app: exchangeApp, host: "acme.latch.example" }, "v", 60);
     expect(c.split("; ")[0]).toBe("__Host-latch_rt=v");
     expect(attrs(c)).toEqual(["Path=/", "Max-Age=60", "Secure", "HttpOnly", "SameSite=None", "Partitioned"]);
     expect(c).not.toMatch(/Domain=/);
   });
 
   it("exchange mode's own session cookie is host-only (__Host-)", () => {
-    const c = sessionCookie({ app: exchangeApp, host: "acme.latch.example", protocol: "https:" }, "tok", 10);
+    const c = sessionCookie({ app: exchangeApp, host: "acme.latch.example" }, "tok", 10);
     expect(c.split("; ")[0]).toBe("__Host-latch_session=tok");
     expect(c).not.toMatch(/Domain=/);
     expect(attrs(c)).toContain("Secure");
   });
 
   it("on localhost over http the prefixes and the session's Secure are dropped", () => {
-    const site = { app: { customDomain: "acme.localhost" }, host: "auth.acme.localhost:8787", protocol: "http:" };
+    const site = { app: { customDomain: "acme.localhost" }, host: "auth.acme.localhost:8787" };
     const s = sessionCookie(site, "tok", 5);
     expect(s.split("; ")[0]).toBe("latch_session=tok");
     expect(attrs(s)).toEqual(["Domain=acme.localhost", "Path=/", "Max-Age=5", "HttpOnly", "SameSite=Lax"]);
-    const r = refreshCookie({ app: exchangeApp, host: "demo.localhost:8787", protocol: "http:" }, "v", 5);
+    const r = refreshCookie({ app: exchangeApp, host: "demo.localhost:8787" }, "v", 5);
     expect(r.split("; ")[0]).toBe("latch_rt=v");
     // Browsers refuse SameSite=None without Secure; Chromium accepts Secure from http://*.localhost.
     expect(attrs(r)).toEqual(["Path=/", "Max-Age=5", "Secure", "HttpOnly", "SameSite=None", "Partitioned"]);
   });
 
-  it("keeps the prefixes everywhere else: https on localhost, http on other hosts", () => {
-    expect(isLocalDev({ host: "demo.localhost:8787", protocol: "http:" })).toBe(true);
-    expect(isLocalDev({ host: "127.0.0.1:8787", protocol: "http:" })).toBe(true);
-    expect(isLocalDev({ host: "demo.localhost", protocol: "https:" })).toBe(false);
-    expect(isLocalDev({ host: "localhost.example.com", protocol: "http:" })).toBe(false);
-    expect(isLocalDev({ host: "mylocalhost", protocol: "http:" })).toBe(false);
-    const s = sessionCookie({ app: cookieApp, host: "auth.yourapp.com", protocol: "http:" }, "t", 1);
+  it("keeps the prefixes on every other host, even look-alikes", () => {
+    expect(isLocalDev({ host: "demo.localhost:8787" })).toBe(true);
+    expect(isLocalDev({ host: "127.0.0.1:8787" })).toBe(true);
+    expect(isLocalDev({ host: "localhost.example.com" })).toBe(false);
+    expect(isLocalDev({ host: "mylocalhost" })).toBe(false);
+    expect(isLocalDev({ host: "localhost.evil.com:8787" })).toBe(false);
+    const s = sessionCookie({ app: cookieApp, host: "auth.yourapp.com" }, "t", 1);
     expect(s.startsWith("__Secure-latch_session=")).toBe(true);
-    expect(refreshCookie({ app: exchangeApp, host: "x.localhost.example.com", protocol: "http:" }, "v", 1).startsWith("__Host-latch_rt=")).toBe(true);
+    expect(refreshCookie({ app: exchangeApp, host: "x.localhost.example.com" }, "v", 1).startsWith("__Host-latch_rt=")).toBe(true);
   });
 
   it("clearing uses the same name and attributes with an empty value and Max-Age=0", () => {
-    const site = { app: cookieApp, host: "auth.yourapp.com", protocol: "https:" };
+    const site = { app: cookieApp, host: "auth.yourapp.com" };
     expect(clearSessionCookie(site)).toBe("__Secure-latch_session=; Domain=yourapp.com; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax");
     expect(clearRefreshCookie(site)).toBe("__Host-latch_rt=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=None; Partitioned");
   });
 
   it("Kinde's _kbrte marker is readable by script and carries no secret", () => {
-    const m = kindeMarkerCookie({ app: cookieApp, host: "auth.yourapp.com", protocol: "https:" }, 100);
+    const m = kindeMarkerCookie({ app: cookieApp, host: "auth.yourapp.com" }, 100);
     expect(m).toBe("_kbrte=1; Domain=yourapp.com; Path=/; Max-Age=100; Secure; SameSite=Lax");
     expect(m).not.toMatch(/HttpOnly/);
   });

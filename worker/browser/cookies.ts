@@ -9,7 +9,7 @@
  * - `_kbrte`: Kinde's browser SDKs look for this readable marker before they try a cookie
  *   refresh; it carries no secret.
  *
- * Local development (http on a `*.localhost`/loopback host) drops the `__Secure-`/`__Host-`
+ * Local development (a `*.localhost`/loopback host, served over http) drops the `__Secure-`/`__Host-`
  * prefixes, and `Secure` where the cookie can live without it. The refresh cookie keeps
  * `Secure`: browsers refuse `SameSite=None` without it, and Chromium accepts `Secure`
  * cookies from http://*.localhost (it is a secure context), so keeping it is what makes
@@ -24,17 +24,18 @@ export function browserMode(app: Pick<App, "customDomain">): BrowserMode {
   return app.customDomain ? "cookie" : "exchange";
 }
 
-/** Where a cookie is being set: the app and the request's Host and scheme. */
+/** Where a cookie is being set: the app and the request's Host. */
 export interface CookieSite {
   app: Pick<App, "customDomain">;
   host: string;
-  /** The request URL's protocol, `http:` or `https:`. */
-  protocol: string;
 }
 
-/** True only for http on a localhost or loopback host: nowhere else are prefixes dropped. */
-export function isLocalDev(site: Pick<CookieSite, "host" | "protocol">): boolean {
-  return site.protocol === "http:" && isLocalHost(site.host);
+/**
+ * True only for localhost and loopback hosts, which Latch serves over plain http (their
+ * issuer is `http://…`, see requestIssuer): nowhere else are prefixes dropped.
+ */
+export function isLocalDev(site: Pick<CookieSite, "host">): boolean {
+  return isLocalHost(site.host);
 }
 
 export const SESSION = "latch_session";
@@ -58,16 +59,20 @@ interface Attributes {
   partitioned?: boolean;
 }
 
-function serialize(name: string, value: string, maxAge: number, a: Attributes): string {
-  const parts = [`${name}=${value}`];
+function attributeList(a: Attributes, maxAge?: number): string[] {
+  const parts: string[] = [];
   if (a.domain) parts.push(`Domain=${a.domain}`);
   parts.push("Path=/");
-  parts.push(`Max-Age=${Math.max(0, Math.floor(maxAge))}`);
+  if (maxAge !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(maxAge))}`);
   if (a.secure) parts.push("Secure");
   if (a.httpOnly) parts.push("HttpOnly");
   parts.push(`SameSite=${a.sameSite}`);
   if (a.partitioned) parts.push("Partitioned");
-  return parts.join("; ");
+  return parts;
+}
+
+function serialize(name: string, value: string, maxAge: number, a: Attributes): string {
+  return [`${name}=${value}`, ...attributeList(a, maxAge)].join("; ");
 }
 
 function sessionAttributes(site: CookieSite): Attributes {
@@ -82,6 +87,11 @@ function sessionAttributes(site: CookieSite): Attributes {
 
 function refreshAttributes(): Attributes {
   return { secure: true, httpOnly: true, sameSite: "None", partitioned: true };
+}
+
+/** The session cookie's attributes without Max-Age (for the hosted login's cookie writer). */
+export function sessionCookieAttributes(site: CookieSite): string {
+  return attributeList(sessionAttributes(site)).join("; ");
 }
 
 /** `Set-Cookie` for the session; `maxAge` in seconds (the session's remaining life). */

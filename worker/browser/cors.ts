@@ -51,7 +51,7 @@ export function browserGate(methods: string[]): MiddlewareHandler<BrowserEnv> {
     const origin = c.req.header("origin");
     const kind = await classifyOrigin(c.env, app, host, origin);
     c.set("app", app);
-    c.set("site", { app, host, protocol: new URL(c.req.url).protocol });
+    c.set("site", { app, host });
     c.set("originKind", kind);
 
     if (c.req.method === "OPTIONS") {

@@ -16,7 +16,7 @@ import { isPlainObject, readJson } from "../http/body";
 import { requestIssuer } from "../tenancy/apps";
 import { clearRefreshCookie, kindeMarkerCookie, parseRefreshCookieValue, readCookie, refreshCookie, refreshCookieName, refreshCookieValue } from "./cookies";
 import { browserGate, type BrowserContext, type BrowserEnv } from "./cors";
-import { freshClaims, mintAccessToken } from "./mint";
+import { freshSnapshot, mintChainToken } from "./mint";
 import { failureLimiter } from "./limit";
 
 /** What a failed rotation means on the wire. Pure. */
@@ -74,17 +74,17 @@ refreshRoutes.post("/refresh", async (c) => {
     throw new OAuthError("invalid_grant", "The refresh cookie does not belong to this client.", failure.status);
   }
 
-  let claims = result.grant.claims;
+  let snapshot = result.grant.claims;
   if (result.claimsStale) {
-    const rebuilt = await freshClaims(c.env, app, result.userId);
-    // The user is gone or no longer active: the chain is as good as dead.
+    const rebuilt = await freshSnapshot(c.env, app, result.userId, result.chainId, snapshot);
+    // The user is gone or no longer active: the chain has been ended.
     if (!rebuilt) throw dead(c, "The user of this session is no longer active; sign in again.");
-    claims = rebuilt;
-    await updateChainClaims(c.env, app, result.userId, result.chainId, claims);
+    snapshot = rebuilt;
+    await updateChainClaims(c.env, app, result.userId, result.chainId, snapshot);
   }
-  const minted = await mintAccessToken(c.env, app, requestIssuer(site.host), {
+  const minted = await mintChainToken(c.env, app, requestIssuer(site.host), {
     userId: result.userId,
-    claims,
+    snapshot,
     clientId: result.grant.clientId,
     scope: result.grant.scope,
     sessionId: result.grant.sessionId,

@@ -24,7 +24,8 @@ import {
   sessionCookieName,
 } from "./cookies";
 import { browserGate, type BrowserContext, type BrowserEnv } from "./cors";
-import { mintAccessToken } from "./mint";
+import { mintSessionToken } from "./mint";
+import { clientById } from "../identity/clients";
 
 export const SLIDE_STEP_MS = 60_000;
 /** Session tokens are base64url; anything else cannot name a session, so no read is spent on it. */
@@ -79,6 +80,21 @@ async function liveSession(c: BrowserContext): Promise<{ session: SessionRow; us
   return found;
 }
 
+/**
+ * Whom a session token is for: `?client_id=` names one of the app's user-facing clients
+ * (the token's `aud` and `azp`); without it the app itself (its id) is the audience,
+ * since in cookie mode the app's pages are first-party and need no OAuth client.
+ */
+async function tokenClientId(c: BrowserContext): Promise<string> {
+  const ids = c.req.queries("client_id") ?? [];
+  if (ids.length === 0) return c.var.app.id;
+  const id = ids[0] as string;
+  if (ids.length > 1 || !id || id.length > 128) throw new OAuthError("invalid_request", "client_id may appear once.");
+  const client = await clientById(c.env, c.var.app.id, id);
+  if (!client || client.type === "m2m") throw new OAuthError("invalid_request", "client_id is not a user-facing client of this app.");
+  return client.id;
+}
+
 export const sessionRoutes = new Hono<BrowserEnv>();
 
 sessionRoutes.use("/session", browserGate(["GET"]));
@@ -101,11 +117,11 @@ sessionRoutes.get("/session", async (c) => {
 });
 
 sessionRoutes.get("/session/token", async (c) => {
+  const clientId = await tokenClientId(c);
   const { session, user } = await liveSession(c);
-  const minted = await mintAccessToken(c.env, c.var.app, requestIssuer(c.var.site.host), {
+  const minted = await mintSessionToken(c.env, c.var.app, requestIssuer(c.var.site.host), {
     user,
-    clientId: null,
-    scope: "openid profile email",
+    clientId,
     sessionId: session.id,
     authMethod: session.auth_method,
     authTime: Math.floor(session.created_at / 1000),
