@@ -241,6 +241,17 @@ describe("GET /session", () => {
   });
 });
 
+describe("methods", () => {
+  it("wrong methods get 405 with Allow", async () => {
+    const f = await cookieFixture();
+    for (const [method, path, allow] of [["POST", "/session", "GET"], ["DELETE", "/session/token", "GET"], ["GET", "/refresh", "POST"], ["PUT", "/refresh", "POST"]] as const) {
+      const res = await SELF.fetch(`${f.origin}${path}`, { method, headers: method === "GET" ? {} : { Origin: f.appOrigin } });
+      await expectError(res, 405, "method_not_allowed");
+      expect(res.headers.get("Allow")).toBe(allow);
+    }
+  });
+});
+
 describe("GET /session/token", () => {
   it("mints an access JWT that verifies against the JWKS; no-store", async () => {
     const f = await cookieFixture();
