@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { Env } from "./env";
 import { adminRoutes } from "./admin/routes";
+import { browserRoutes, kiaviAuthRoutes } from "./browser/routes";
 import { errorBody, faceError, internalError, KinveyError, LatchError, OAuthError, ApiError, RequestError } from "./http/errors";
 import { faceOf } from "./http/face";
 import { requestId } from "./kinvey/context";
@@ -46,6 +47,8 @@ export function buildApp() {
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
   app.route("/", oauthRoutes);
+  app.route("/.well-known", kiaviAuthRoutes);
+  app.route("/", browserRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;
