@@ -1,38 +1,83 @@
 /**
- * SPEC §3's ACL rules (acl.ts) compiled into a WHERE fragment over `entities e`, so lists,
- * counts and delete-by-query never load an entity the caller may not see.
+ * SPEC §3's ACL rules (acl.ts) compiled into a predicate over `entities e` — scope (app,
+ * collection) included — so lists, counts and delete-by-query never load an entity the
+ * caller may not see.
  *
- * Each disjunct is answerable from an index, which lets SQLite run the whole OR as a
- * MULTI-INDEX OR (a union of index ranges) instead of scanning the collection:
- *   creator        → entities_creator (app_id, collection, creator)
- *   gr/gw          → entities_gr / entities_gw (app_id, collection, gr|gw)
- *   named grants   → entity_grants primary key (app_id, collection, kind, right, principal_id, …)
- *   group grants   → the same, for each group of the caller's membership CTE (groups.ts)
+ * Two shapes, chosen by the collection's default for the right asked:
+ * - default "no" (Private; writes on Shared/Read Only): the readable set is small and is
+ *   built from indexes alone, as a UNION of rowids:
+ *     creator       → entities_creator (app_id, collection, creator)
+ *     gr/gw = 1     → entities_gr / entities_gw (app_id, collection, gr|gw)
+ *     named grants  → entity_grants primary key (app_id, collection, kind, right, principal_id)
+ *     group grants  → the same, once per group of the caller's membership CTE (groups.ts)
+ *   and `e.rowid IN (…)` is the only constraint on `e`, so SQLite fetches exactly those rows.
+ *   (With app_id/collection also on `e`, SQLite without ANALYZE statistics prefers to walk
+ *   the whole collection by index and test each rowid: 100k rows for 100 matches.)
+ * - default "yes" (reads on Shared/Read Only/Full, writes on Full): most rows qualify, so the
+ *   collection range is walked in `_id` order and filtered, stopping at the page's end.
  */
-import { LEVEL_DEFAULTS, type Actor, type Level, type Right } from "./acl";
-import { MEMBER_GROUPS } from "./groups";
-import { sql, type Sql } from "./sql";
+import { LEVEL_DEFAULTS, LEVELS, type Actor, type Level, type Right } from "./acl";
+import { MEMBER_GROUPS, memberGroupsParams } from "./groups";
+import { concat, sql, type Sql } from "./sql";
 
 export interface AclFilter {
   /** A `WITH RECURSIVE` clause the statement must start with, or null. */
   with: Sql | null;
+  /** The FROM clause: `entities e`, possibly behind a guard (aclFilterVariants). */
+  from: string;
+  /** The complete predicate over `entities e`, app and collection included. */
   where: Sql;
 }
 
 export function aclFilter(actor: Actor, level: Level, right: Right, appId: string, collection: string): AclFilter {
-  if (actor.kind === "master") return { with: null, where: sql("1") }; // rule 1
-  if (actor.kind === "app") return { with: null, where: sql("0") };
-  const column = right === "r" ? "e.gr" : "e.gw";
+  const scope = sql("e.app_id = ? AND e.collection = ?", appId, collection);
+  if (actor.kind === "master") return { with: null, from: "entities e", where: scope }; // rule 1
+  if (actor.kind === "app") return { with: null, from: "entities e", where: sql("0") };
+  const flag = right === "r" ? "gr" : "gw";
   const byDefault = right === "r" ? LEVEL_DEFAULTS[level].read : LEVEL_DEFAULTS[level].write;
-  // Rule 4: an explicit flag wins; NULL means "the collection's default".
-  const global = byDefault ? `${column} IS NOT 0` : `${column} = 1`;
+  const withClause = sql(`WITH RECURSIVE ${MEMBER_GROUPS} `, ...memberGroupsParams(appId, actor.id));
+  // `right` and `flag` are from closed sets (never input); every value is bound.
+  const grants = (kind: "u" | "g", principal: string) =>
+    `SELECT entity_id FROM entity_grants WHERE app_id = ? AND collection = ? AND kind = '${kind}' AND right = '${right}' AND principal_id ${principal}`;
+
+  if (byDefault) {
+    // Rule 4: an explicit flag wins; NULL means "the collection's default" (here: yes).
+    return {
+      with: withClause,
+      from: "entities e",
+      where: sql(
+        `e.app_id = ? AND e.collection = ? AND (e.${flag} IS NOT 0 OR e.creator = ?
+          OR e.id IN (${grants("u", "= ?")}) OR e.id IN (${grants("g", "IN (SELECT id FROM mg)")}))`,
+        appId,
+        collection,
+        actor.id,
+        appId,
+        collection,
+        actor.id,
+        appId,
+        collection,
+      ),
+    };
+  }
+  const viaGrant = (principal: string) =>
+    `SELECT x.rowid FROM ${principal === "mg" ? "mg CROSS JOIN " : ""}entity_grants g
+       CROSS JOIN entities x ON x.app_id = g.app_id AND x.collection = g.collection AND x.id = g.entity_id
+      WHERE g.app_id = ? AND g.collection = ? AND g.kind = '${principal === "mg" ? "g" : "u"}' AND g.right = '${right}'
+        AND g.principal_id = ${principal === "mg" ? "mg.id" : "?"}`;
   return {
-    with: sql(`WITH RECURSIVE ${MEMBER_GROUPS} `, appId, actor.id, appId, appId),
+    with: withClause,
+    from: "entities e",
     where: sql(
-      `(e.creator = ? OR ${global}
-        OR e.id IN (SELECT entity_id FROM entity_grants WHERE app_id = ? AND collection = ? AND kind = 'u' AND right = '${right}' AND principal_id = ?)
-        OR e.id IN (SELECT entity_id FROM entity_grants WHERE app_id = ? AND collection = ? AND kind = 'g' AND right = '${right}' AND principal_id IN (SELECT id FROM mg)))`,
+      `e.rowid IN (
+         SELECT rowid FROM entities INDEXED BY entities_creator WHERE app_id = ? AND collection = ? AND creator = ?
+         UNION SELECT rowid FROM entities INDEXED BY entities_${flag} WHERE app_id = ? AND collection = ? AND ${flag} = 1
+         UNION ${viaGrant("user")}
+         UNION ${viaGrant("mg")})`,
+      appId,
+      collection,
       actor.id,
+      appId,
+      collection,
       appId,
       collection,
       actor.id,
@@ -40,4 +85,31 @@ export function aclFilter(actor: Actor, level: Level, right: Right, appId: strin
       collection,
     ),
   };
+}
+
+/**
+ * The filter for a collection whose level is not known yet, so that reading the level costs
+ * no round trip of its own: one variant per shape, each behind a guard that reads the level.
+ * The guard is a one-row-or-none CTE that drives the join (CROSS JOIN fixes the order), so
+ * the variant that does not apply stops after a primary-key lookup instead of walking the
+ * collection. Run the variants in one D1 batch; exactly one yields rows.
+ */
+export function aclFilterVariants(actor: Actor, right: Right, appId: string, collection: string): AclFilter[] {
+  if (actor.kind !== "user") return [aclFilter(actor, "shared", right, appId, collection)];
+  const open = LEVELS.filter((l) => (right === "r" ? LEVEL_DEFAULTS[l].read : LEVEL_DEFAULTS[l].write));
+  const closed = LEVELS.filter((l) => !open.includes(l));
+  const variants: AclFilter[] = [];
+  for (const levels of [open, closed]) {
+    if (levels.length === 0) continue;
+    const filter = aclFilter(actor, levels[0] as Level, right, appId, collection);
+    const guard = sql(
+      `, lvl(ok) AS MATERIALIZED (SELECT 1 WHERE coalesce((SELECT level FROM collections WHERE app_id = ? AND name = ?), 'shared') IN (${levels
+        .map((l) => `'${l}'`)
+        .join(", ")})) `,
+      appId,
+      collection,
+    );
+    variants.push({ with: concat(filter.with ?? "", guard), from: "lvl CROSS JOIN entities e", where: filter.where });
+  }
+  return variants;
 }

@@ -9,7 +9,7 @@ import { isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
 import { randomId } from "../util/crypto";
 import type { Acl, Actor, Level } from "./acl";
-import { aclFilter } from "./acl-sql";
+import { aclFilterVariants } from "./acl-sql";
 import { isLevel } from "./collections";
 import { MEMBER_GROUPS, memberGroupsParams } from "./groups";
 import { bind, concat, sql, type Sql } from "./sql";
@@ -29,8 +29,18 @@ const ID = /^[^_\u0000-\u001f\u007f/][^\u0000-\u001f\u007f/]{0,254}$/;
 const PRINCIPAL = /^[^\u0000-\u001f\u007f]{1,255}$/;
 const MAX_GRANTS = 1_000;
 
-export function newEntityId(): string {
-  return randomId(24, "0123456789abcdef");
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * 24 hex characters like a Mongo ObjectId, and like one ordered by creation: 11 of
+ * milliseconds, 3 of a per-isolate sequence, 10 random. Lists without `sort` are in `_id`
+ * order (the primary key's), which for server ids is creation order.
+ */
+export function newEntityId(now = Date.now()): string {
+  sequence = now === lastMs ? (sequence + 1) % 4096 : 0;
+  lastMs = now;
+  return now.toString(16).padStart(11, "0") + sequence.toString(16).padStart(3, "0") + randomId(10, "0123456789abcdef");
 }
 
 export function isEntityId(value: unknown): value is string {
@@ -178,7 +188,7 @@ export async function loadEntity(env: Env, appId: string, collection: string, id
     ENTITY_COLUMNS,
     user
       ? sql(
-          `, (SELECT json_group_array(g.principal_id) FROM entity_grants g
+          `, (SELECT json_group_array(g.principal_id) FROM entity_grants g INDEXED BY entity_grants_entity
                WHERE g.app_id = ? AND g.collection = ? AND g.entity_id = ? AND g.kind = 'g' AND g.principal_id IN (SELECT id FROM mg)) AS my_groups`,
           appId,
           collection,
@@ -223,34 +233,35 @@ export interface ListOptions {
   skip: number;
 }
 
-/** The statement prefix and the WHERE shared by list, count and delete-by-query. */
-function filtered(actor: Actor, level: Level, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; where: Sql } {
-  const acl = aclFilter(actor, level, right, appId, collection);
-  return {
-    with: acl.with ?? "",
-    where: concat(sql("e.app_id = ? AND e.collection = ? AND ", appId, collection), acl.where, " AND ", where),
-  };
+/** One statement per ACL shape (see aclFilterVariants), each: prefix + ACL + query. */
+function filtered(actor: Actor, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; from: string; where: Sql }[] {
+  return aclFilterVariants(actor, right, appId, collection).map((acl) => ({ with: acl.with ?? "", from: acl.from, where: concat(acl.where, " AND ", where) }));
 }
 
-export async function listEntities(env: Env, appId: string, collection: string, level: Level, actor: Actor, options: ListOptions): Promise<EntityRow[]> {
-  const f = filtered(actor, level, "r", appId, collection, options.where);
-  // rowid (insertion order) is the default order and the tie-breaker, so pages are stable.
-  const q = concat(
-    f.with,
-    `SELECT ${ENTITY_COLUMNS} FROM entities e WHERE `,
-    f.where,
-    " ORDER BY ",
-    options.order ? concat(options.order, ", ") : "",
-    sql("e.rowid LIMIT ? OFFSET ?", options.limit, options.skip),
+/** Readable matches, one page. The collection's level is read inside the same batch. */
+export async function listEntities(env: Env, appId: string, collection: string, actor: Actor, options: ListOptions): Promise<EntityRow[]> {
+  const statements = filtered(actor, "r", appId, collection, options.where).map((f) =>
+    bind(
+      env.DB,
+      concat(
+        f.with,
+        `SELECT ${ENTITY_COLUMNS} FROM ${f.from} WHERE `,
+        f.where,
+        " ORDER BY ",
+        options.order ? concat(options.order, ", ") : "",
+        // `_id` is the default order and the tie-breaker, so pages are stable.
+        sql("e.id LIMIT ? OFFSET ?", options.limit, options.skip),
+      ),
+    ),
   );
-  const { results } = await bind(env.DB, q).all<EntityRow>();
-  return results;
+  const results = statements.length === 1 ? [await statements[0]!.all<EntityRow>()] : await env.DB.batch<EntityRow>(statements);
+  return results.flatMap((r) => r.results);
 }
 
-export async function countEntities(env: Env, appId: string, collection: string, level: Level, actor: Actor, where: Sql): Promise<number> {
-  const f = filtered(actor, level, "r", appId, collection, where);
-  const row = await bind(env.DB, concat(f.with, "SELECT count(*) AS count FROM entities e WHERE ", f.where)).first<{ count: number }>();
-  return row?.count ?? 0;
+export async function countEntities(env: Env, appId: string, collection: string, actor: Actor, where: Sql): Promise<number> {
+  const statements = filtered(actor, "r", appId, collection, where).map((f) => bind(env.DB, concat(f.with, `SELECT count(*) AS count FROM ${f.from} WHERE `, f.where)));
+  const results = statements.length === 1 ? [await statements[0]!.all<{ count: number }>()] : await env.DB.batch<{ count: number }>(statements);
+  return results.reduce((n, r) => n + (r.results[0]?.count ?? 0), 0);
 }
 
 /**
@@ -258,15 +269,15 @@ export async function countEntities(env: Env, appId: string, collection: string,
  * marked (their creator set to a one-off marker, an indexed column) while their grants
  * still exist, so the grants and then the entities can be deleted by that mark.
  */
-export async function deleteWhere(env: Env, appId: string, collection: string, level: Level, actor: Actor, where: Sql): Promise<number> {
-  const f = filtered(actor, level, "w", appId, collection, where);
+export async function deleteWhere(env: Env, appId: string, collection: string, actor: Actor, where: Sql): Promise<number> {
   const mark = `\u0001deleting:${randomId(32)}`;
+  const marking = filtered(actor, "w", appId, collection, where).map((f) => bind(env.DB, concat(f.with, sql(`UPDATE entities SET creator = ? WHERE rowid IN (SELECT e.rowid FROM ${f.from} WHERE `, mark), f.where, ")")));
   const results = await env.DB.batch([
-    bind(env.DB, concat(f.with, sql("UPDATE entities AS e SET creator = ? WHERE ", mark), f.where)),
+    ...marking,
     env.DB.prepare(
       "DELETE FROM entity_grants WHERE app_id = ?1 AND collection = ?2 AND entity_id IN (SELECT id FROM entities WHERE app_id = ?1 AND collection = ?2 AND creator = ?3)",
     ).bind(appId, collection, mark),
     env.DB.prepare("DELETE FROM entities WHERE app_id = ? AND collection = ? AND creator = ?").bind(appId, collection, mark),
   ]);
-  return results[2]?.meta.changes ?? 0;
+  return results[results.length - 1]?.meta.changes ?? 0;
 }

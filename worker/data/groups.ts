@@ -10,10 +10,12 @@ import { KinveyError } from "../http/errors";
 import { randomId } from "../util/crypto";
 
 /** CTE `mg(id)`; parameters: appId, userId, appId, appId. */
+// INDEXED BY and CROSS JOIN pin the plan: D1 keeps no ANALYZE statistics, and without them
+// SQLite would rather scan an app's whole primary-key range than use the (app, user) index.
 export const MEMBER_GROUPS = `mg(id) AS (
-  SELECT group_id FROM group_users WHERE app_id = ? AND user_id = ?
-  UNION SELECT id FROM groups WHERE app_id = ? AND all_users = 1
-  UNION SELECT gc.parent_id FROM group_children gc JOIN mg ON gc.child_id = mg.id WHERE gc.app_id = ?
+  SELECT group_id FROM group_users INDEXED BY group_users_user WHERE app_id = ? AND user_id = ?
+  UNION SELECT id FROM groups INDEXED BY groups_all_users WHERE app_id = ? AND all_users = 1
+  UNION SELECT gc.parent_id FROM mg CROSS JOIN group_children gc INDEXED BY group_children_child ON gc.app_id = ? AND gc.child_id = mg.id
 )`;
 
 export function memberGroupsParams(appId: string, userId: string): unknown[] {

@@ -99,9 +99,7 @@ dataRoutes.put("/:appKey/:collection/_permissions", kinveyAuth, async (c) => {
 dataRoutes.get("/:appKey/:collection/_count", kinveyAuth, async (c) => {
   const actor = actorOf(c);
   const collection = collectionOf(c);
-  const where = queryOf(c);
-  const level = actor.kind === "master" ? "full" : await levelOf(c.env, c.var.app.id, collection);
-  return json(c, { count: await countEntities(c.env, c.var.app.id, collection, level, actor, where) });
+  return json(c, { count: await countEntities(c.env, c.var.app.id, collection, actor, queryOf(c)) });
 });
 
 dataRoutes.get("/:appKey/:collection", kinveyAuth, async (c) => {
@@ -112,10 +110,8 @@ dataRoutes.get("/:appKey/:collection", kinveyAuth, async (c) => {
   const fields = parseFields(c.req.query("fields"));
   const limit = parseLimit(c.req.query("limit"));
   const skip = parseSkip(c.req.query("skip"));
-  // Master's view ignores ACLs, so the level does not matter and costs no read.
-  const level: Level = actor.kind === "master" ? "full" : await levelOf(c.env, c.var.app.id, collection);
   // Without a limit, one row past the cap tells "too many" from "exactly the cap".
-  const rows = await listEntities(c.env, c.var.app.id, collection, level, actor, { where, order, limit: limit ?? MAX_LIMIT + 1, skip });
+  const rows = await listEntities(c.env, c.var.app.id, collection, actor, { where, order, limit: limit ?? MAX_LIMIT + 1, skip });
   if (limit === null && rows.length > MAX_LIMIT) {
     throw new KinveyError("ResultSetSizeExceeded", `The query matches more than ${MAX_LIMIT} entities; add a limit or narrow the query.`);
   }
@@ -128,8 +124,7 @@ dataRoutes.delete("/:appKey/:collection", kinveyAuth, async (c) => {
   const text = c.req.query("query");
   if (text === undefined || text.trim() === "") throw new KinveyError("MissingQuery");
   const where = compileQuery(parseQueryParam(text));
-  const level: Level = actor.kind === "master" ? "full" : await levelOf(c.env, c.var.app.id, collection);
-  return json(c, { count: await deleteWhere(c.env, c.var.app.id, collection, level, actor, where) });
+  return json(c, { count: await deleteWhere(c.env, c.var.app.id, collection, actor, where) });
 });
 
 // --- create --------------------------------------------------------------------------
