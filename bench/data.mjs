@@ -7,7 +7,8 @@
 //   count  GET /appdata/{k}/private_items/_count
 //   get    GET /appdata/{k}/private_items/{id}         (ids the user may read)
 //   shared GET /appdata/{k}/shared_items?limit=50      (first page of the Shared collection)
-// beside a hello-world worker (a separate Miniflare) measured in the same run, at the same
+// beside two floors of the same worker ("ping": app credentials, no D1; "me": session auth,
+// one D1 read) and a hello-world worker (a separate Miniflare) measured in the same run, at the same
 // concurrency. Target: each p50 within 3x the hello-world p50. EXPLAIN QUERY PLAN of the compiled
 // list and count statements is printed so a miss can be explained.
 //
@@ -136,12 +137,11 @@ const recorder = {
   },
 };
 const actor = { kind: "user", id: ME, groups: new Set() };
-// Each ACL'd statement comes in two variants guarded by the collection's level (one batch);
-// for a Private collection the second (closed) variant is the one that runs.
+// Each statement has two arms guarded by the collection's level; one yields rows.
 await explain.listEntities(recorder, app.id, "private_items", actor, { where: explain.compileQuery({}), order: null, limit: 50, skip: 0 });
 await explain.countEntities(recorder, app.id, "private_items", actor, explain.compileQuery({}));
 await explain.listEntities(recorder, app.id, "shared_items", actor, { where: explain.compileQuery({}), order: null, limit: 50, skip: 0 });
-for (const [label, q] of [["list (Private)", recorded[1]], ["count (Private)", recorded[3]], ["list (Shared)", recorded[4]]]) {
+for (const [label, q] of [["list (Private)", recorded[0]], ["count (Private)", recorded[1]], ["list (Shared)", recorded[2]]]) {
   const { results } = await db.prepare(`EXPLAIN QUERY PLAN ${q.text}`).bind(...q.params).all();
   console.log(`\nEXPLAIN QUERY PLAN ${label}:\n${results.map((r) => `  ${r.detail}`).join("\n")}`);
 }
@@ -154,7 +154,7 @@ if (!Array.isArray(first) || first.length !== 50) throw new Error(`list: ${JSON.
 const getIds = first.map((d) => d._id);
 console.log(`\n${ME} reads ${readable.count} of ${PRIVATE} private entities (own ${PRIVATE / USERS}, plus named and group grants)`);
 
-function runLoad(base, pathFor, concurrency, seconds) {
+function runLoad(base, pathFor, concurrency, seconds, headers = auth) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const url = new URL(base);
   const latencies = [];
@@ -165,7 +165,7 @@ function runLoad(base, pathFor, concurrency, seconds) {
   const one = () =>
     new Promise((resolve) => {
       const start = performance.now();
-      const req = http.request({ host: url.hostname, port: url.port, path: pathFor(n++), agent, headers: auth }, (res) => {
+      const req = http.request({ host: url.hostname, port: url.port, path: pathFor(n++), agent, headers }, (res) => {
         let body = "";
         res.on("data", (chunk) => { if (res.statusCode !== 200) body += chunk; });
         res.on("end", () => {
@@ -197,8 +197,13 @@ function runLoad(base, pathFor, concurrency, seconds) {
   });
 }
 
+// "ping" (app credentials, no D1 read once the app is cached) and "me" (session auth: one D1
+// read) are the worker's own floor: every data route pays for "me" before its first query.
+const appAuth = { Authorization: `Basic ${Buffer.from(`${app.id}:${app.app_secret}`).toString("base64")}` };
 const targets = [
   ["hello", helloUrl, () => "/"],
+  ["ping", latchUrl, () => `/appdata/${app.id}`, appAuth],
+  ["me", latchUrl, () => `/user/${app.id}/_me`],
   ["list", latchUrl, () => `/appdata/${app.id}/private_items?limit=50`],
   ["count", latchUrl, () => `/appdata/${app.id}/private_items/_count`],
   ["get", latchUrl, (i) => `/appdata/${app.id}/private_items/${getIds[i % getIds.length]}`],
@@ -208,10 +213,10 @@ const results = [];
 try {
   for (const concurrency of CONCURRENCY) {
     // Warm-up at this concurrency (JIT, connection pools), not counted.
-    for (const [, base, path] of targets) await runLoad(base, path, concurrency, 0.5);
+    for (const [, base, path, headers] of targets) await runLoad(base, path, concurrency, 0.5, headers);
     let helloP50 = 0;
-    for (const [name, base, path] of targets) {
-      const r = await runLoad(base, path, concurrency, SECONDS);
+    for (const [name, base, path, headers] of targets) {
+      const r = await runLoad(base, path, concurrency, SECONDS, headers);
       if (name === "hello") helloP50 = r.p50;
       const ratio = r.p50 / helloP50;
       results.push({ concurrency, name, ...r, ratio });

@@ -87,29 +87,38 @@ export function aclFilter(actor: Actor, level: Level, right: Right, appId: strin
   };
 }
 
+/** A filter for a collection whose level is not known yet: `with`, then one arm per shape. */
+export interface AclSelect {
+  with: Sql | null;
+  arms: { from: string; where: Sql }[];
+}
+
 /**
- * The filter for a collection whose level is not known yet, so that reading the level costs
- * no round trip of its own: one variant per shape, each behind a guard that reads the level.
- * The guard is a one-row-or-none CTE that drives the join (CROSS JOIN fixes the order), so
- * the variant that does not apply stops after a primary-key lookup instead of walking the
- * collection. Run the variants in one D1 batch; exactly one yields rows.
+ * Reading the level costs no round trip of its own: the statement carries one arm per ACL
+ * shape, each behind a guard CTE that reads the level and yields one row or none. The guard
+ * drives its arm's join (CROSS JOIN fixes the order), so the arm that does not apply stops
+ * after a primary-key lookup instead of walking the collection. Exactly one arm yields rows.
  */
-export function aclFilterVariants(actor: Actor, right: Right, appId: string, collection: string): AclFilter[] {
-  if (actor.kind !== "user") return [aclFilter(actor, "shared", right, appId, collection)];
+export function aclSelect(actor: Actor, right: Right, appId: string, collection: string): AclSelect {
+  if (actor.kind !== "user") {
+    const f = aclFilter(actor, "shared", right, appId, collection);
+    return { with: f.with, arms: [{ from: f.from, where: f.where }] };
+  }
   const open = LEVELS.filter((l) => (right === "r" ? LEVEL_DEFAULTS[l].read : LEVEL_DEFAULTS[l].write));
   const closed = LEVELS.filter((l) => !open.includes(l));
-  const variants: AclFilter[] = [];
+  const guards: Sql[] = [];
+  const arms: AclSelect["arms"] = [];
+  let withClause: Sql | null = null;
   for (const levels of [open, closed]) {
     if (levels.length === 0) continue;
-    const filter = aclFilter(actor, levels[0] as Level, right, appId, collection);
-    const guard = sql(
-      `, lvl(ok) AS MATERIALIZED (SELECT 1 WHERE coalesce((SELECT level FROM collections WHERE app_id = ? AND name = ?), 'shared') IN (${levels
-        .map((l) => `'${l}'`)
-        .join(", ")})) `,
-      appId,
-      collection,
+    const f = aclFilter(actor, levels[0] as Level, right, appId, collection);
+    withClause = f.with; // the same membership CTE for both shapes
+    const name = `lvl${arms.length}`;
+    const inList = levels.map((l) => `'${l}'`).join(", ");
+    guards.push(
+      sql(`, ${name}(ok) AS MATERIALIZED (SELECT 1 WHERE coalesce((SELECT level FROM collections WHERE app_id = ? AND name = ?), 'shared') IN (${inList})) `, appId, collection),
     );
-    variants.push({ with: concat(filter.with ?? "", guard), from: "lvl CROSS JOIN entities e", where: filter.where });
+    arms.push({ from: `${name} CROSS JOIN entities e`, where: f.where });
   }
-  return variants;
+  return { with: concat(withClause ?? "", ...guards), arms };
 }

@@ -9,10 +9,10 @@ import { isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
 import { randomId } from "../util/crypto";
 import type { Acl, Actor, Level } from "./acl";
-import { aclFilterVariants } from "./acl-sql";
+import { aclSelect } from "./acl-sql";
 import { isLevel } from "./collections";
 import { MEMBER_GROUPS, memberGroupsParams } from "./groups";
-import { bind, concat, sql, type Sql } from "./sql";
+import { bind, concat, join, sql, type Sql } from "./sql";
 
 export interface EntityRow {
   id: string;
@@ -233,35 +233,32 @@ export interface ListOptions {
   skip: number;
 }
 
-/** One statement per ACL shape (see aclFilterVariants), each: prefix + ACL + query. */
-function filtered(actor: Actor, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; from: string; where: Sql }[] {
-  return aclFilterVariants(actor, right, appId, collection).map((acl) => ({ with: acl.with ?? "", from: acl.from, where: concat(acl.where, " AND ", where) }));
+/** The ACL arms (see aclSelect) with the query's predicate added to each. */
+function filtered(actor: Actor, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; arms: { from: string; where: Sql }[] } {
+  const acl = aclSelect(actor, right, appId, collection);
+  return { with: acl.with ?? "", arms: acl.arms.map((arm) => ({ from: arm.from, where: concat(arm.where, " AND ", where) })) };
 }
 
-/** Readable matches, one page. The collection's level is read inside the same batch. */
+/** Readable matches, one page, in one statement (the collection's level is read inside it). */
 export async function listEntities(env: Env, appId: string, collection: string, actor: Actor, options: ListOptions): Promise<EntityRow[]> {
-  const statements = filtered(actor, "r", appId, collection, options.where).map((f) =>
-    bind(
-      env.DB,
-      concat(
-        f.with,
-        `SELECT ${ENTITY_COLUMNS} FROM ${f.from} WHERE `,
-        f.where,
-        " ORDER BY ",
-        options.order ? concat(options.order, ", ") : "",
-        // `_id` is the default order and the tie-breaker, so pages are stable.
-        sql("e.id LIMIT ? OFFSET ?", options.limit, options.skip),
-      ),
-    ),
-  );
-  const results = statements.length === 1 ? [await statements[0]!.all<EntityRow>()] : await env.DB.batch<EntityRow>(statements);
-  return results.flatMap((r) => r.results);
+  const f = filtered(actor, "r", appId, collection, options.where);
+  // `_id` is the default order and the tie-breaker, so pages are stable.
+  const order = concat(" ORDER BY ", options.order ? concat(options.order, ", ") : "", "e.id");
+  const page = (arm: { from: string; where: Sql }) =>
+    concat(`SELECT ${ENTITY_COLUMNS} FROM ${arm.from} WHERE `, arm.where, order, sql(" LIMIT ? OFFSET ?", options.limit, options.skip));
+  const arms = f.arms.map((arm) => concat("SELECT * FROM (", page(arm), ")"));
+  // Arms keep their own ORDER BY/LIMIT (each stops at its page's end); the outer ORDER BY
+  // restores the order across the UNION (the columns keep their names under alias `e`).
+  const q = arms.length === 1 ? concat(f.with, page(f.arms[0]!)) : concat(f.with, "SELECT * FROM (", join(arms, " UNION ALL "), ") AS e", order);
+  const { results } = await bind(env.DB, q).all<EntityRow>();
+  return results;
 }
 
 export async function countEntities(env: Env, appId: string, collection: string, actor: Actor, where: Sql): Promise<number> {
-  const statements = filtered(actor, "r", appId, collection, where).map((f) => bind(env.DB, concat(f.with, `SELECT count(*) AS count FROM ${f.from} WHERE `, f.where)));
-  const results = statements.length === 1 ? [await statements[0]!.all<{ count: number }>()] : await env.DB.batch<{ count: number }>(statements);
-  return results.reduce((n, r) => n + (r.results[0]?.count ?? 0), 0);
+  const f = filtered(actor, "r", appId, collection, where);
+  const counts = f.arms.map((arm) => concat(`(SELECT count(*) FROM ${arm.from} WHERE `, arm.where, ")"));
+  const row = await bind(env.DB, concat(f.with, "SELECT ", join(counts, " + "), " AS count")).first<{ count: number }>();
+  return row?.count ?? 0;
 }
 
 /**
@@ -271,9 +268,10 @@ export async function countEntities(env: Env, appId: string, collection: string,
  */
 export async function deleteWhere(env: Env, appId: string, collection: string, actor: Actor, where: Sql): Promise<number> {
   const mark = `\u0001deleting:${randomId(32)}`;
-  const marking = filtered(actor, "w", appId, collection, where).map((f) => bind(env.DB, concat(f.with, sql(`UPDATE entities SET creator = ? WHERE rowid IN (SELECT e.rowid FROM ${f.from} WHERE `, mark), f.where, ")")));
+  const f = filtered(actor, "w", appId, collection, where);
+  const writable = f.arms.map((arm) => concat(`SELECT e.rowid FROM ${arm.from} WHERE `, arm.where));
   const results = await env.DB.batch([
-    ...marking,
+    bind(env.DB, concat(f.with, sql("UPDATE entities SET creator = ? WHERE rowid IN (", mark), join(writable, " UNION ALL "), ")")),
     env.DB.prepare(
       "DELETE FROM entity_grants WHERE app_id = ?1 AND collection = ?2 AND entity_id IN (SELECT id FROM entities WHERE app_id = ?1 AND collection = ?2 AND creator = ?3)",
     ).bind(appId, collection, mark),
