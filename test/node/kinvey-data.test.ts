@@ -22,7 +22,7 @@ interface Book {
   _kmd: { ect: string; lmt: string };
 }
 
-const basic = (name: string, secret: string) => `Basic ${Buffer.from(`${name}:${secret}`).toString("base64")}`;
+const basic = (name: string, secret: string) => `Basic ${btoa(`${name}:${secret}`)}`;
 
 beforeAll(async () => {
   worker = await startWorker();
