@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { readJson, isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
 import { allow, apiVersion, json, kinveyAuth, type KinveyContext, type KinveyEnv } from "../kinvey/context";
-import { decideRead, decideReplace, decideWrite, mayCreate, type Acl, type Actor, type Level, type Outcome } from "./acl";
+import { decideRead, decideReplace, decideWrite, mayCreate, type Acl, type Actor, type Outcome } from "./acl";
 import { collectionName, isLevel, levelOf, setLevelStatement } from "./collections";
 import {
   countEntities,
@@ -23,7 +23,6 @@ import {
   parseAcl,
   replaceStatements,
   splitEntity,
-  type EntityRow,
 } from "./entities";
 import { compileQuery, compileSort, MAX_LIMIT, parseFields, parseLimit, parseQueryParam, parseSkip, project } from "./query";
 
