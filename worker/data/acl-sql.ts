@@ -29,9 +29,17 @@ export interface AclFilter {
   where: Sql;
 }
 
+/**
+ * Walking a collection goes through the primary key (app_id, collection, id): `_id` is the
+ * default order, so a first page stops after its last row. Pinned because, without ANALYZE
+ * statistics, SQLite picks any (app_id, collection, …) index and then sorts the whole range.
+ * `sqlite_autoindex_entities_1` is SQLite's fixed name for the table's PRIMARY KEY index.
+ */
+const WALK = "entities e INDEXED BY sqlite_autoindex_entities_1";
+
 export function aclFilter(actor: Actor, level: Level, right: Right, appId: string, collection: string): AclFilter {
   const scope = sql("e.app_id = ? AND e.collection = ?", appId, collection);
-  if (actor.kind === "master") return { with: null, from: "entities e", where: scope }; // rule 1
+  if (actor.kind === "master") return { with: null, from: WALK, where: scope }; // rule 1
   if (actor.kind === "app") return { with: null, from: "entities e", where: sql("0") };
   const flag = right === "r" ? "gr" : "gw";
   const byDefault = right === "r" ? LEVEL_DEFAULTS[level].read : LEVEL_DEFAULTS[level].write;
@@ -44,7 +52,7 @@ export function aclFilter(actor: Actor, level: Level, right: Right, appId: strin
     // Rule 4: an explicit flag wins; NULL means "the collection's default" (here: yes).
     return {
       with: withClause,
-      from: "entities e",
+      from: WALK,
       where: sql(
         `e.app_id = ? AND e.collection = ? AND (e.${flag} IS NOT 0 OR e.creator = ?
           OR e.id IN (${grants("u", "= ?")}) OR e.id IN (${grants("g", "IN (SELECT id FROM mg)")}))`,
@@ -90,35 +98,38 @@ export function aclFilter(actor: Actor, level: Level, right: Right, appId: strin
 /** A filter for a collection whose level is not known yet: `with`, then one arm per shape. */
 export interface AclSelect {
   with: Sql | null;
-  arms: { from: string; where: Sql }[];
+  /** `guard`: a boolean over the collection's level; null when the arm always applies. */
+  arms: { from: string; where: Sql; guard: Sql | null }[];
 }
 
 /**
  * Reading the level costs no round trip of its own: the statement carries one arm per ACL
- * shape, each behind a guard CTE that reads the level and yields one row or none. The guard
- * drives its arm's join (CROSS JOIN fixes the order), so the arm that does not apply stops
- * after a primary-key lookup instead of walking the collection. Exactly one arm yields rows.
+ * shape, each with a guard that reads the level (a primary-key lookup). Exactly one guard
+ * holds. Callers must make a false guard stop its arm before any row is read: `LIMIT 0`
+ * (SQLite checks the limit before the loop) or a CASE branch not taken. A guard in WHERE
+ * would not do: SQLite does not hoist a subquery term, it would test it on every row.
  */
 export function aclSelect(actor: Actor, right: Right, appId: string, collection: string): AclSelect {
   if (actor.kind !== "user") {
     const f = aclFilter(actor, "shared", right, appId, collection);
-    return { with: f.with, arms: [{ from: f.from, where: f.where }] };
+    return { with: f.with, arms: [{ from: f.from, where: f.where, guard: null }] };
   }
   const open = LEVELS.filter((l) => (right === "r" ? LEVEL_DEFAULTS[l].read : LEVEL_DEFAULTS[l].write));
   const closed = LEVELS.filter((l) => !open.includes(l));
-  const guards: Sql[] = [];
   const arms: AclSelect["arms"] = [];
   let withClause: Sql | null = null;
   for (const levels of [open, closed]) {
     if (levels.length === 0) continue;
     const f = aclFilter(actor, levels[0] as Level, right, appId, collection);
     withClause = f.with; // the same membership CTE for both shapes
-    const name = `lvl${arms.length}`;
     const inList = levels.map((l) => `'${l}'`).join(", ");
-    guards.push(
-      sql(`, ${name}(ok) AS MATERIALIZED (SELECT 1 WHERE coalesce((SELECT level FROM collections WHERE app_id = ? AND name = ?), 'shared') IN (${inList})) `, appId, collection),
-    );
-    arms.push({ from: `${name} CROSS JOIN entities e`, where: f.where });
+    const guard = sql(`coalesce((SELECT level FROM collections WHERE app_id = ? AND name = ?), 'shared') IN (${inList})`, appId, collection);
+    arms.push({ from: f.from, where: f.where, guard });
   }
-  return { with: concat(withClause ?? "", ...guards), arms };
+  return { with: withClause, arms };
+}
+
+/** `LIMIT` for an arm: `limit` rows when the guard holds, none otherwise (-1: no limit). */
+export function guardedLimit(guard: Sql | null, limit: number): Sql {
+  return guard ? concat("(CASE WHEN ", guard, sql(" THEN ? ELSE 0 END)", limit)) : sql("?", limit);
 }

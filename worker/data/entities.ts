@@ -9,7 +9,7 @@ import { isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
 import { randomId } from "../util/crypto";
 import type { Acl, Actor, Level } from "./acl";
-import { aclSelect } from "./acl-sql";
+import { aclSelect, guardedLimit, type AclSelect } from "./acl-sql";
 import { isLevel } from "./collections";
 import { MEMBER_GROUPS, memberGroupsParams } from "./groups";
 import { bind, concat, join, sql, type Sql } from "./sql";
@@ -233,10 +233,12 @@ export interface ListOptions {
   skip: number;
 }
 
+type Arm = AclSelect["arms"][number];
+
 /** The ACL arms (see aclSelect) with the query's predicate added to each. */
-function filtered(actor: Actor, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; arms: { from: string; where: Sql }[] } {
+function filtered(actor: Actor, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; arms: Arm[] } {
   const acl = aclSelect(actor, right, appId, collection);
-  return { with: acl.with ?? "", arms: acl.arms.map((arm) => ({ from: arm.from, where: concat(arm.where, " AND ", where) })) };
+  return { with: acl.with ?? "", arms: acl.arms.map((arm) => ({ ...arm, where: concat(arm.where, " AND ", where) })) };
 }
 
 /** Readable matches, one page, in one statement (the collection's level is read inside it). */
@@ -244,8 +246,8 @@ export async function listEntities(env: Env, appId: string, collection: string, 
   const f = filtered(actor, "r", appId, collection, options.where);
   // `_id` is the default order and the tie-breaker, so pages are stable.
   const order = concat(" ORDER BY ", options.order ? concat(options.order, ", ") : "", "e.id");
-  const page = (arm: { from: string; where: Sql }) =>
-    concat(`SELECT ${ENTITY_COLUMNS} FROM ${arm.from} WHERE `, arm.where, order, sql(" LIMIT ? OFFSET ?", options.limit, options.skip));
+  const page = (arm: Arm) =>
+    concat(`SELECT ${ENTITY_COLUMNS} FROM ${arm.from} WHERE `, arm.where, order, " LIMIT ", guardedLimit(arm.guard, options.limit), sql(" OFFSET ?", options.skip));
   const arms = f.arms.map((arm) => concat("SELECT * FROM (", page(arm), ")"));
   // Arms keep their own ORDER BY/LIMIT (each stops at its page's end); the outer ORDER BY
   // restores the order across the UNION (the columns keep their names under alias `e`).
@@ -256,7 +258,11 @@ export async function listEntities(env: Env, appId: string, collection: string, 
 
 export async function countEntities(env: Env, appId: string, collection: string, actor: Actor, where: Sql): Promise<number> {
   const f = filtered(actor, "r", appId, collection, where);
-  const counts = f.arms.map((arm) => concat(`(SELECT count(*) FROM ${arm.from} WHERE `, arm.where, ")"));
+  // A CASE branch not taken is never evaluated: only the arm whose guard holds counts.
+  const counts = f.arms.map((arm) => {
+    const count = concat(`(SELECT count(*) FROM ${arm.from} WHERE `, arm.where, ")");
+    return arm.guard ? concat("(CASE WHEN ", arm.guard, " THEN ", count, " ELSE 0 END)") : count;
+  });
   const row = await bind(env.DB, concat(f.with, "SELECT ", join(counts, " + "), " AS count")).first<{ count: number }>();
   return row?.count ?? 0;
 }
@@ -269,7 +275,7 @@ export async function countEntities(env: Env, appId: string, collection: string,
 export async function deleteWhere(env: Env, appId: string, collection: string, actor: Actor, where: Sql): Promise<number> {
   const mark = `\u0001deleting:${randomId(32)}`;
   const f = filtered(actor, "w", appId, collection, where);
-  const writable = f.arms.map((arm) => concat(`SELECT e.rowid FROM ${arm.from} WHERE `, arm.where));
+  const writable = f.arms.map((arm) => concat(`SELECT * FROM (SELECT e.rowid FROM ${arm.from} WHERE `, arm.where, " LIMIT ", guardedLimit(arm.guard, -1), ")"));
   const results = await env.DB.batch([
     bind(env.DB, concat(f.with, sql("UPDATE entities SET creator = ? WHERE rowid IN (", mark), join(writable, " UNION ALL "), ")")),
     env.DB.prepare(
