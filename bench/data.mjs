@@ -7,9 +7,12 @@
 //   count  GET /appdata/{k}/private_items/_count
 //   get    GET /appdata/{k}/private_items/{id}         (ids the user may read)
 //   shared GET /appdata/{k}/shared_items?limit=50      (first page of the Shared collection)
-// beside two floors of the same worker ("ping": app credentials, no D1; "me": session auth,
-// one D1 read) and a hello-world worker (a separate Miniflare) measured in the same run, at the same
-// concurrency. Target: each p50 within 3x the hello-world p50. EXPLAIN QUERY PLAN of the compiled
+// Measured in the same run, at the same concurrency, as references:
+//   hello  a hello-world worker (a separate Miniflare)           <- the target's yardstick
+//   d1     a worker that only runs `SELECT 1` on its D1          (one D1 round trip)
+//   ping   Latch's GET /appdata/{k} with app credentials         (no D1 once the app is cached)
+//   me     Latch's GET /user/{k}/_me with the session token      (session lookup: one D1 read)
+// Target: each data route's p50 within 3x the hello-world p50. EXPLAIN QUERY PLAN of the compiled
 // list and count statements is printed so a miss can be explained.
 //
 // Env knobs: BENCH_SECONDS (per measurement, default 5), BENCH_CONCURRENCY (default "8,32").
@@ -68,7 +71,18 @@ const hello = new Miniflare({
   host: "127.0.0.1",
   port: 0,
 });
+// The cost of one D1 round trip from a worker, alone: every Latch data request makes two
+// (the session lookup of kinveyAuth, then the data statement).
+const d1Floor = new Miniflare({
+  modules: true,
+  script: `export default { async fetch(req, env) { await env.DB.prepare("SELECT 1").first(); return new Response("ok"); } };`,
+  d1Databases: { DB: "bench-floor" },
+  compatibilityDate: "2026-04-20",
+  host: "127.0.0.1",
+  port: 0,
+});
 const latchUrl = (await latch.ready).toString().replace(/\/$/, "");
+const d1Url = (await d1Floor.ready).toString().replace(/\/$/, "");
 const helloUrl = (await hello.ready).toString().replace(/\/$/, "");
 const db = await latch.getD1Database("DB");
 log(`workers up: latch ${latchUrl}, hello ${helloUrl}`);
@@ -202,6 +216,7 @@ function runLoad(base, pathFor, concurrency, seconds, headers = auth) {
 const appAuth = { Authorization: `Basic ${Buffer.from(`${app.id}:${app.app_secret}`).toString("base64")}` };
 const targets = [
   ["hello", helloUrl, () => "/"],
+  ["d1", d1Url, () => "/"],
   ["ping", latchUrl, () => `/appdata/${app.id}`, appAuth],
   ["me", latchUrl, () => `/user/${app.id}/_me`],
   ["list", latchUrl, () => `/appdata/${app.id}/private_items?limit=50`],
@@ -230,6 +245,7 @@ try {
 } finally {
   await latch.dispose();
   await hello.dispose();
+  await d1Floor.dispose();
 }
 
 console.log("\n| concurrency | route | req/s | p50 ms | p99 ms | p50 / hello p50 |");
