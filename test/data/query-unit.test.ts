@@ -1,6 +1,7 @@
 /** query.ts directly: what SQL and parameters each construct compiles to, and what it refuses. */
 import { describe, expect, it } from "vitest";
 import { KinveyError } from "../../worker/http/errors";
+import { numbered } from "../../worker/data/sql";
 import { compileQuery, compileSort, parseFields, parseLimit, parseQueryParam, parseSkip, project, regexPrefix, target } from "../../worker/data/query";
 
 function refusal(fn: () => unknown): string {
@@ -31,6 +32,13 @@ describe("compileQuery", () => {
       const q = compileQuery(query);
       expect(placeholders(q.text), JSON.stringify(query)).toBe(q.params.length);
     }
+  });
+
+  it("numbers placeholders once per distinct value, for D1's parameter limit", () => {
+    const q = numbered(compileQuery({ a: "x", b: "x", c: { $gt: 1, $lt: 1 } }));
+    expect(q.params).toEqual(['$."a"', "x", '$."b"', '$."c"', 1]);
+    expect(q.text).not.toMatch(/\?(?!\d)/);
+    expect(Math.max(...[...q.text.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])))).toBe(5);
   });
 
   it("never puts query text into the SQL", () => {

@@ -2,6 +2,7 @@
  * The query language through the wire (workerd, real D1): every operator, fields, sort,
  * limit, skip, the malformed cases, and injection attempts that must stay inert.
  */
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { count, create, data, list, ok, refused, world, type Doc, type World } from "./helpers";
 
@@ -135,6 +136,32 @@ describe("fields, sort, limit, skip", () => {
   it("caps limit at 10000 with ResultSetSizeExceeded", async () => {
     await refused(data(w, w.alice.auth, "GET", `/${C}?limit=10001`), 400, "ResultSetSizeExceeded");
     expect(await list(w, w.alice.auth, C, { limit: "10000" })).toHaveLength(5);
+  });
+});
+
+describe("size limits", () => {
+  it("a long $in costs one parameter; a query too large for D1 is InvalidQuerySyntax", async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => `name${i}`).concat(["beta"]);
+    expect(await names({ name: { $in: many.slice(-1000) } })).toEqual(["beta"]);
+    expect(await names({ n: { $nin: Array.from({ length: 1000 }, (_, i) => i + 100) } })).toHaveLength(5);
+    const wide = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`f${i}`, { $exists: false }]));
+    expect(await names(wide)).toHaveLength(5);
+    const huge = { $or: Array.from({ length: 120 }, (_, i) => ({ name: `v${i}` })) };
+    await refused(data(w, w.alice.auth, "GET", `/${C}?query=${encodeURIComponent(JSON.stringify(huge))}`), 400, "InvalidQuerySyntax");
+  });
+
+  it("a list without limit past 10000 readable entities is ResultSetSizeExceeded; with a limit it pages", async () => {
+    const v = await world();
+    await env.DB.prepare(
+      `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 10000)
+       INSERT INTO entities (app_id, collection, id, creator, acl, data, created_at, updated_at)
+       SELECT ?1, 'big', printf('b%05d', i), ?2, json_object('creator', ?2), '{}', 0, 0 FROM s`,
+    )
+      .bind(v.app.id, v.alice._id)
+      .run();
+    await refused(data(v, v.alice.auth, "GET", "/big"), 400, "ResultSetSizeExceeded");
+    expect(await list(v, v.alice.auth, "big", { limit: "3", skip: "9999" })).toHaveLength(2);
+    expect(await count(v, v.alice.auth, "big")).toBe(10001);
   });
 });
 

@@ -12,7 +12,7 @@ import type { Acl, Actor, Level } from "./acl";
 import { aclSelect, guardedLimit, type AclSelect } from "./acl-sql";
 import { isLevel } from "./collections";
 import { MEMBER_GROUPS, memberGroupsParams } from "./groups";
-import { bind, concat, join, sql, type Sql } from "./sql";
+import { bind, concat, join, MAX_BOUND_PARAMETERS, sql, TooManyParameters, type Sql } from "./sql";
 
 export interface EntityRow {
   id: string;
@@ -235,6 +235,21 @@ export interface ListOptions {
 
 type Arm = AclSelect["arms"][number];
 
+/** Prepares a statement built from a client query; one too big for D1 is the client's error. */
+function prepareQuery(env: Env, q: Sql): D1PreparedStatement {
+  try {
+    return bind(env.DB, q);
+  } catch (err) {
+    if (err instanceof TooManyParameters) {
+      throw new KinveyError(
+        "InvalidQuerySyntax",
+        `The query is too large: it needs ${err.count} bound values and paths, D1 allows ${MAX_BOUND_PARAMETERS}. Use $in for long lists of values.`,
+      );
+    }
+    throw err;
+  }
+}
+
 /** The ACL arms (see aclSelect) with the query's predicate added to each. */
 function filtered(actor: Actor, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; arms: Arm[] } {
   const acl = aclSelect(actor, right, appId, collection);
@@ -252,7 +267,7 @@ export async function listEntities(env: Env, appId: string, collection: string, 
   // Arms keep their own ORDER BY/LIMIT (each stops at its page's end); the outer ORDER BY
   // restores the order across the UNION (the columns keep their names under alias `e`).
   const q = arms.length === 1 ? concat(f.with, page(f.arms[0]!)) : concat(f.with, "SELECT * FROM (", join(arms, " UNION ALL "), ") AS e", order);
-  const { results } = await bind(env.DB, q).all<EntityRow>();
+  const { results } = await prepareQuery(env, q).all<EntityRow>();
   return results;
 }
 
@@ -263,7 +278,7 @@ export async function countEntities(env: Env, appId: string, collection: string,
     const count = concat(`(SELECT count(*) FROM ${arm.from} WHERE `, arm.where, ")");
     return arm.guard ? concat("(CASE WHEN ", arm.guard, " THEN ", count, " ELSE 0 END)") : count;
   });
-  const row = await bind(env.DB, concat(f.with, "SELECT ", join(counts, " + "), " AS count")).first<{ count: number }>();
+  const row = await prepareQuery(env, concat(f.with, "SELECT ", join(counts, " + "), " AS count")).first<{ count: number }>();
   return row?.count ?? 0;
 }
 
@@ -277,7 +292,7 @@ export async function deleteWhere(env: Env, appId: string, collection: string, a
   const f = filtered(actor, "w", appId, collection, where);
   const writable = f.arms.map((arm) => concat(`SELECT * FROM (SELECT e.rowid FROM ${arm.from} WHERE `, arm.where, " LIMIT ", guardedLimit(arm.guard, -1), ")"));
   const results = await env.DB.batch([
-    bind(env.DB, concat(f.with, sql("UPDATE entities SET creator = ? WHERE rowid IN (", mark), join(writable, " UNION ALL "), ")")),
+    prepareQuery(env, concat(f.with, sql("UPDATE entities SET creator = ? WHERE rowid IN (", mark), join(writable, " UNION ALL "), ")")),
     env.DB.prepare(
       "DELETE FROM entity_grants WHERE app_id = ?1 AND collection = ?2 AND entity_id IN (SELECT id FROM entities WHERE app_id = ?1 AND collection = ?2 AND creator = ?3)",
     ).bind(appId, collection, mark),

@@ -168,11 +168,28 @@ function list(field: string, op: string, arg: Value): Value[] {
   return arg;
 }
 
+/**
+ * Strings and numbers go in as one JSON array each (`IN (SELECT value FROM json_each(?))`),
+ * so a long list costs one bound parameter, not one per value.
+ */
 function inList(t: Target, field: string, op: string, arg: Value): Sql {
   const values = list(field, op, arg);
   if (values.length === 0) return sql("0");
-  if (t.kind === "column") return concat("(", join(values.map((v) => eq(t, v)), " OR "), ")");
-  return any(t.path, (type, value) => concat("(", join(values.map((v) => scalarEq(type, value, v)), " OR "), ")"));
+  const strings = values.filter((v): v is string => typeof v === "string");
+  const numbers = values.filter((v): v is number => typeof v === "number");
+  const others = values.filter((v) => typeof v !== "string" && typeof v !== "number");
+  const members = (values: unknown[]) => sql("(SELECT value FROM json_each(?))", JSON.stringify(values));
+  if (t.kind === "column") {
+    if (t.type === "time") return concat(`${t.expr} IN `, members(values.map((v) => time(v, op))));
+    return strings.length === 0 ? sql("0") : concat(`${t.expr} IN `, members(strings));
+  }
+  return any(t.path, (type, value) => {
+    const parts: Sql[] = [];
+    if (strings.length) parts.push(concat("(", type, " IS 'text' AND ", value, " IN ", members(strings), ")"));
+    if (numbers.length) parts.push(concat("(", type, " IN ('integer', 'real') AND ", value, " IN ", members(numbers), ")"));
+    for (const v of others) parts.push(scalarEq(type, value, v));
+    return concat("(", join(parts, " OR "), ")");
+  });
 }
 
 /**

@@ -23,6 +23,42 @@ export function concat(...parts: (Sql | string)[]): Sql {
   return { text: frags.map((p) => p.text).join(""), params: frags.flatMap((p) => p.params) };
 }
 
+/** D1 refuses statements with more bound parameters than this. */
+export const MAX_BOUND_PARAMETERS = 100;
+
+/**
+ * Numbers the placeholders, one number per distinct value: compiled statements repeat the
+ * app id, collection, user id and JSON paths many times, and D1 counts parameters.
+ */
+export function numbered(q: Sql): Sql {
+  const index = new Map<string, number>();
+  const params: unknown[] = [];
+  let i = 0;
+  const text = q.text.replace(/\?/g, () => {
+    if (i >= q.params.length) throw new Error("more placeholders than parameters");
+    const value = q.params[i++];
+    const key = `${typeof value}:${String(value)}`;
+    let n = index.get(key);
+    if (n === undefined) {
+      params.push(value);
+      n = params.length;
+      index.set(key, n);
+    }
+    return `?${n}`;
+  });
+  if (i !== q.params.length) throw new Error("more parameters than placeholders");
+  return { text, params };
+}
+
+/** Prepares a fragment. Placeholders must be bare `?` (no `?N`, no `?` inside literals). */
 export function bind(db: D1Database, q: Sql): D1PreparedStatement {
-  return db.prepare(q.text).bind(...q.params);
+  const n = numbered(q);
+  if (n.params.length > MAX_BOUND_PARAMETERS) throw new TooManyParameters(n.params.length);
+  return db.prepare(n.text).bind(...n.params);
+}
+
+export class TooManyParameters extends Error {
+  constructor(readonly count: number) {
+    super(`statement needs ${count} bound parameters; D1 allows ${MAX_BOUND_PARAMETERS}`);
+  }
 }
