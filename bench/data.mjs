@@ -140,13 +140,14 @@ log(`seeded ${stats.entities} entities, ${stats.grants} grant rows, ${USERS} use
 // --- the plans of the statements the worker runs --------------------------------------------
 // The worker's own store code builds the SQL against a recording D1 stub; the real D1 explains it.
 const explainSrc = await bundle(null, `
-  export { listEntities, countEntities } from "./worker/data/entities.ts";
+  export { listEntities, countEntities, loadEntity } from "./worker/data/entities.ts";
   export { compileQuery } from "./worker/data/query.ts";`);
-const explain = await import(`data:text/javascript;base64,${Buffer.from(explainSrc).toString("base64")}`);
+writeFileSync(`${outDir}/explain.mjs`, explainSrc);
+const explain = await import(`${outDir}/explain.mjs`);
 const recorded = [];
 const recorder = {
   DB: {
-    prepare: (text) => ({ bind: (...params) => { recorded.push({ text, params }); return { all: async () => ({ results: [] }), first: async () => null }; } }),
+    prepare: (text) => ({ bind: (...params) => { recorded.push({ text, params }); return { all: async () => ({ results: [] }), first: async () => ({ id: null, level: null, my_groups: "[]" }) }; } }),
     batch: async (statements) => statements.map(() => ({ results: [] })),
   },
 };
@@ -155,9 +156,25 @@ const actor = { kind: "user", id: ME, groups: new Set() };
 await explain.listEntities(recorder, app.id, "private_items", actor, { where: explain.compileQuery({}), order: null, limit: 50, skip: 0 });
 await explain.countEntities(recorder, app.id, "private_items", actor, explain.compileQuery({}));
 await explain.listEntities(recorder, app.id, "shared_items", actor, { where: explain.compileQuery({}), order: null, limit: 50, skip: 0 });
-for (const [label, q] of [["list (Private)", recorded[0]], ["count (Private)", recorded[1]], ["list (Shared)", recorded[2]]]) {
+await explain.countEntities(recorder, app.id, "shared_items", actor, explain.compileQuery({}));
+await explain.loadEntity(recorder, app.id, "private_items", "p000007", actor);
+const statements = [["list (Private)", recorded[0]], ["count (Private)", recorded[1]], ["list (Shared)", recorded[2]], ["count (Shared)", recorded[3]], ["get", recorded[4]]];
+for (const [label, q] of statements.slice(0, 3)) {
   const { results } = await db.prepare(`EXPLAIN QUERY PLAN ${q.text}`).bind(...q.params).all();
   console.log(`\nEXPLAIN QUERY PLAN ${label}:\n${results.map((r) => `  ${r.detail}`).join("\n")}`);
+}
+// Time spent executing each statement inside D1 (meta.duration), without any round trip.
+console.log("\nSQL execution time inside D1 (meta.duration, median of 20 runs):");
+for (const [label, q] of statements) {
+  const times = [];
+  let rows = 0;
+  for (let i = 0; i < 20; i++) {
+    const r = await db.prepare(q.text).bind(...q.params).all();
+    times.push(r.meta.duration);
+    rows = r.results.length;
+  }
+  times.sort((a, b) => a - b);
+  console.log(`  ${label.padEnd(16)} ${times[10].toFixed(3)} ms  (${rows} row${rows === 1 ? "" : "s"})`);
 }
 
 // --- load ----------------------------------------------------------------------------------
