@@ -247,11 +247,13 @@ try {
     // Warm-up at this concurrency (JIT, connection pools), not counted.
     for (const [, base, path, headers] of targets) await runLoad(base, path, concurrency, 0.5, headers);
     let helloP50 = 0;
+    let d1P50 = 0;
     for (const [name, base, path, headers] of targets) {
       const r = await runLoad(base, path, concurrency, SECONDS, headers);
       if (name === "hello") helloP50 = r.p50;
+      if (name === "d1") d1P50 = r.p50;
       const ratio = r.p50 / helloP50;
-      results.push({ concurrency, name, ...r, ratio });
+      results.push({ concurrency, name, ...r, ratio, vsD1: name === "hello" ? NaN : r.p50 / d1P50 });
       log(
         `c=${String(concurrency).padStart(2)} ${name.padEnd(6)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2).padStart(6)} ms  p99 ${r.p99
           .toFixed(2)
@@ -265,9 +267,10 @@ try {
   await d1Floor.dispose();
 }
 
-console.log("\n| concurrency | route | req/s | p50 ms | p99 ms | p50 / hello p50 |");
-console.log("|---|---|---|---|---|---|");
+console.log("\n| concurrency | route | req/s | p50 ms | p99 ms | p50 / hello p50 | p50 / d1 p50 |");
+console.log("|---|---|---|---|---|---|---|");
 for (const r of results) {
-  console.log(`| ${r.concurrency} | ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.name === "hello" ? "1" : r.ratio.toFixed(2)} |`);
+  const vsD1 = Number.isNaN(r.vsD1) ? "" : r.vsD1.toFixed(2);
+  console.log(`| ${r.concurrency} | ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.name === "hello" ? "1" : r.ratio.toFixed(2)} | ${vsD1} |`);
 }
 log("done");
