@@ -128,12 +128,28 @@ function grantStatements(env: Env, appId: string, collection: string, id: string
   ];
 }
 
-export function insertStatements(env: Env, appId: string, collection: string, id: string, acl: Acl, data: Record<string, unknown>, now: number): D1PreparedStatement[] {
+/**
+ * Create. With `unlessReadOnly` the insert itself checks the collection's level (a user may
+ * not create in a Read Only collection) and inserts nothing there: the first statement's
+ * `changes` is then 0, and the guarded grant statements find no entity either.
+ */
+export function insertStatements(
+  env: Env,
+  appId: string,
+  collection: string,
+  id: string,
+  acl: Acl,
+  data: Record<string, unknown>,
+  now: number,
+  unlessReadOnly = false,
+): D1PreparedStatement[] {
   const aclJson = JSON.stringify(acl);
+  const guard = unlessReadOnly ? "WHERE coalesce((SELECT level FROM collections WHERE app_id = ?1 AND name = ?2), 'shared') != 'readonly'" : "";
   return [
     env.DB.prepare(
-      "INSERT INTO entities (app_id, collection, id, creator, gr, gw, acl, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ).bind(appId, collection, id, acl.creator, flag(acl.gr), flag(acl.gw), aclJson, JSON.stringify(data), now, now),
+      `INSERT INTO entities (app_id, collection, id, creator, gr, gw, acl, data, created_at, updated_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9 ${guard}`,
+    ).bind(appId, collection, id, acl.creator, flag(acl.gr), flag(acl.gw), aclJson, JSON.stringify(data), now),
     ...grantStatements(env, appId, collection, id, aclJson),
   ];
 }

@@ -139,13 +139,17 @@ function written(id: string, acl: Acl, data: Record<string, unknown>, createdAt:
   return entityDoc({ id, creator: acl.creator, acl: JSON.stringify(acl), data: JSON.stringify(data), created_at: createdAt, updated_at: updatedAt });
 }
 
-function prepareCreate(c: KinveyContext, actor: Actor, collection: string, body: unknown, now: number): Prepared {
+function readOnly(): KinveyError {
+  return new KinveyError("InsufficientCredentials", "This collection is read-only for users.");
+}
+
+function prepareCreate(c: KinveyContext, actor: Actor, collection: string, body: unknown, now: number, unlessReadOnly = false): Prepared {
   if (!isPlainObject(body)) throw new KinveyError("BadRequest", "An entity must be a JSON object.");
   const { id: rawId, acl: rawAcl, data } = splitEntity(body);
   if (rawId !== undefined && !isEntityId(rawId)) throw new KinveyError("BadRequest", "_id must be a string of 1 to 255 characters, not starting with _ and without / or control characters.");
   const id = (rawId as string | undefined) ?? newEntityId();
   const acl = newAcl(c, actor, rawAcl);
-  return { id, doc: written(id, acl, data, now, now), statements: insertStatements(c.env, c.var.app.id, collection, id, acl, data, now) };
+  return { id, doc: written(id, acl, data, now, now), statements: insertStatements(c.env, c.var.app.id, collection, id, acl, data, now, unlessReadOnly) };
 }
 
 function location(c: KinveyContext, collection: string, id: string): string {
@@ -157,13 +161,11 @@ dataRoutes.post("/:appKey/:collection", kinveyAuth, async (c) => {
   const collection = collectionOf(c);
   const body = await readJson(c);
   const appId = c.var.app.id;
-  if (actor.kind === "user" && !mayCreate(actor, await levelOf(c.env, appId, collection))) {
-    throw new KinveyError("InsufficientCredentials", "This collection is read-only for users.");
-  }
   const now = Date.now();
 
   if (Array.isArray(body)) {
     if (apiVersion(c) < 5) throw new KinveyError("FeatureUnavailable", "Array POST needs X-Kinvey-API-Version 5 or above.");
+    if (actor.kind === "user" && !mayCreate(actor, await levelOf(c.env, appId, collection))) throw readOnly();
     if (body.length === 0 || body.length > MAX_BATCH) throw new KinveyError("BadRequest", `An array POST holds 1 to ${MAX_BATCH} entities.`);
     const entities: (Record<string, unknown> | null)[] = body.map(() => null);
     const errors: { index: number; code: string; errmsg: string }[] = [];
@@ -200,13 +202,16 @@ dataRoutes.post("/:appKey/:collection", kinveyAuth, async (c) => {
     return json(c, { entities, errors }, 207);
   }
 
-  const p = prepareCreate(c, actor, collection, body ?? {}, now);
+  // A user's insert checks the Read Only level itself: no round trip to read the level first.
+  const p = prepareCreate(c, actor, collection, body ?? {}, now, actor.kind === "user");
+  let inserted: number;
   try {
-    await c.env.DB.batch(p.statements);
+    inserted = (await c.env.DB.batch(p.statements))[0]?.meta.changes ?? 0;
   } catch (err) {
     if (isUniqueViolation(err)) throw new KinveyError("BadRequest", `An entity with _id ${p.id} already exists; PUT replaces it.`);
     throw err;
   }
+  if (inserted !== 1) throw readOnly();
   c.header("Location", location(c, collection, p.id));
   return json(c, p.doc, 201);
 });
@@ -243,7 +248,7 @@ dataRoutes.put("/:appKey/:collection/:id", kinveyAuth, async (c) => {
     const { level, row, groups } = await loadEntity(c.env, appId, collection, id, actor);
     const now = Date.now();
     if (!row) {
-      if (!mayCreate(actor, level)) throw new KinveyError("InsufficientCredentials", "This collection is read-only for users.");
+      if (!mayCreate(actor, level)) throw readOnly();
       const acl = newAcl(c, actor, rawAcl);
       try {
         await c.env.DB.batch(insertStatements(c.env, appId, collection, id, acl, data, now));
