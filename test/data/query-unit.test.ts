@@ -128,6 +128,10 @@ describe("sort, fields, limit, skip", () => {
     expect(refusal(() => parseFields("a,,b"))).toBe("InvalidQuerySyntax");
     const doc = { _id: "1", a: 1, b: { c: 2, d: 3 }, e: 4, _acl: { creator: "u" }, _kmd: {} };
     expect(project(doc, [["a"], ["b", "c"], ["zz"]])).toEqual({ _id: "1", a: 1, b: { c: 2 }, _acl: { creator: "u" }, _kmd: {} });
+    const tricky = JSON.parse('{"_id":"2","__proto__":{"x":1},"_acl":{},"_kmd":{}}') as Record<string, unknown>;
+    const picked = project(tricky, [["__proto__", "x"], ["constructor"], ["toString"]]);
+    expect(Object.getPrototypeOf(picked)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(picked))).toEqual(JSON.parse('{"_id":"2","__proto__":{"x":1},"_acl":{},"_kmd":{}}'));
   });
   it("limit: integer up to 10000, then ResultSetSizeExceeded; skip: integer", () => {
     expect(parseLimit(undefined)).toBeNull();

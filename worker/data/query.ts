@@ -317,15 +317,17 @@ export function parseFields(text: string | undefined): string[][] | null {
 export function project(doc: Record<string, unknown>, fields: string[][] | null): Record<string, unknown> {
   if (!fields) return doc;
   const out: Record<string, unknown> = { _id: doc._id };
+  // Own properties only, defined not assigned: a field named `__proto__` stays a field.
+  const put = (o: Record<string, unknown>, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   for (const path of fields) {
     let source: unknown = doc;
-    for (const seg of path) source = isPlainObject(source) || Array.isArray(source) ? (source as Record<string, unknown>)[seg] : undefined;
+    for (const seg of path) source = (isPlainObject(source) || Array.isArray(source)) && Object.hasOwn(source, seg) ? (source as Record<string, unknown>)[seg] : undefined;
     if (source === undefined) continue;
     let dest = out;
     path.forEach((seg, i) => {
-      if (i === path.length - 1) dest[seg] = source;
+      if (i === path.length - 1) put(dest, seg, source);
       else {
-        if (!isPlainObject(dest[seg])) dest[seg] = {};
+        if (!Object.hasOwn(dest, seg) || !isPlainObject(dest[seg])) put(dest, seg, {});
         dest = dest[seg] as Record<string, unknown>;
       }
     });
