@@ -148,6 +148,10 @@ describe("size limits", () => {
     expect(await names(wide)).toHaveLength(5);
     const huge = { $or: Array.from({ length: 120 }, (_, i) => ({ name: `v${i}` })) };
     await refused(data(w, w.alice.auth, "GET", `/${C}?query=${encodeURIComponent(JSON.stringify(huge))}`), 400, "InvalidQuerySyntax");
+    const long = { $or: Array.from({ length: 250 }, () => ({ "meta.lang": { $gte: "a", $lte: "z" } })) };
+    await refused(data(w, w.alice.auth, "GET", `/${C}?query=${encodeURIComponent(JSON.stringify(long))}`), 400, "InvalidQuerySyntax");
+    await refused(data(w, w.alice.auth, "DELETE", `/${C}?query=${encodeURIComponent(JSON.stringify(long))}`), 400, "InvalidQuerySyntax");
+    expect(await count(w, w.master, C)).toBe(5);
   });
 
   it("a list without limit past 10000 readable entities is ResultSetSizeExceeded; with a limit it pages", async () => {

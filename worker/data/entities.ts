@@ -12,7 +12,7 @@ import type { Acl, Actor, Level } from "./acl";
 import { aclSelect, guardedLimit, type AclSelect } from "./acl-sql";
 import { isLevel } from "./collections";
 import { MEMBER_GROUPS, memberGroupsParams } from "./groups";
-import { bind, concat, join, MAX_BOUND_PARAMETERS, sql, TooManyParameters, type Sql } from "./sql";
+import { bind, concat, join, sql, StatementTooLarge, type Sql } from "./sql";
 
 export interface EntityRow {
   id: string;
@@ -256,11 +256,8 @@ function prepareQuery(env: Env, q: Sql): D1PreparedStatement {
   try {
     return bind(env.DB, q);
   } catch (err) {
-    if (err instanceof TooManyParameters) {
-      throw new KinveyError(
-        "InvalidQuerySyntax",
-        `The query is too large: it needs ${err.count} bound values and paths, D1 allows ${MAX_BOUND_PARAMETERS}. Use $in for long lists of values.`,
-      );
+    if (err instanceof StatementTooLarge) {
+      throw new KinveyError("InvalidQuerySyntax", `The query is too large for one statement (${err.message}). Use $in for long lists of values.`);
     }
     throw err;
   }

@@ -23,8 +23,9 @@ export function concat(...parts: (Sql | string)[]): Sql {
   return { text: frags.map((p) => p.text).join(""), params: frags.flatMap((p) => p.params) };
 }
 
-/** D1 refuses statements with more bound parameters than this. */
+/** D1 refuses statements with more bound parameters, or longer SQL text, than these. */
 export const MAX_BOUND_PARAMETERS = 100;
+export const MAX_STATEMENT_BYTES = 100_000;
 
 /**
  * Numbers the placeholders, one number per distinct value: compiled statements repeat the
@@ -53,12 +54,9 @@ export function numbered(q: Sql): Sql {
 /** Prepares a fragment. Placeholders must be bare `?` (no `?N`, no `?` inside literals). */
 export function bind(db: D1Database, q: Sql): D1PreparedStatement {
   const n = numbered(q);
-  if (n.params.length > MAX_BOUND_PARAMETERS) throw new TooManyParameters(n.params.length);
+  if (n.params.length > MAX_BOUND_PARAMETERS) throw new StatementTooLarge(`${n.params.length} bound values and paths; D1 allows ${MAX_BOUND_PARAMETERS}`);
+  if (n.text.length > MAX_STATEMENT_BYTES) throw new StatementTooLarge(`${n.text.length} characters of SQL; D1 allows ${MAX_STATEMENT_BYTES}`);
   return db.prepare(n.text).bind(...n.params);
 }
 
-export class TooManyParameters extends Error {
-  constructor(readonly count: number) {
-    super(`statement needs ${count} bound parameters; D1 allows ${MAX_BOUND_PARAMETERS}`);
-  }
-}
+export class StatementTooLarge extends Error {}
