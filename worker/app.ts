@@ -13,6 +13,8 @@ import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
 import { oauthRoutes } from "./oauth/routes";
+import { dataRoutes } from "./data/routes";
+import { groupRoutes } from "./data/group-routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -43,6 +45,8 @@ export function buildApp() {
 
   for (const prefix of ["/appdata", "/user", "/rpc", "/group"]) app.use(`${prefix}/*`, requestId);
   app.route("/appdata", pingRoutes);
+  app.route("/appdata", dataRoutes);
+  app.route("/group", groupRoutes);
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
