@@ -11,6 +11,8 @@ import { requestId } from "./kinvey/context";
 import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
+import { outboxWaker } from "./events/outbox";
+import { manageRoutes } from "./manage/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -39,11 +41,13 @@ export function buildApp() {
     return c.json(errorBody(error) as object, 404);
   });
 
+  app.use("*", outboxWaker);
   for (const prefix of ["/appdata", "/user", "/rpc", "/group"]) app.use(`${prefix}/*`, requestId);
   app.route("/appdata", pingRoutes);
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/api/v1", manageRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;
