@@ -92,7 +92,7 @@ describe("webhook outbox", () => {
     // Skip each back-off: make the row due and run the alarm the object scheduled.
     for (let attempt = 2; attempt <= DEFAULT_RETRY_SCHEDULE.length + 1; attempt++) {
       await env.DB.prepare("UPDATE webhook_deliveries SET next_attempt_at = 0 WHERE id = ?").bind(row.id).run();
-      await runInDurableObject(stub, (outbox) => outbox.alarm());
+      await runInDurableObject(stub, (outbox) => outbox.alarm!());
     }
     row = (await deliveries(id)).results[0]!;
     expect(row).toMatchObject({ status: "dead", attempts: DEFAULT_RETRY_SCHEDULE.length + 1 });
@@ -101,7 +101,7 @@ describe("webhook outbox", () => {
     expect(dead.deliveries[0]).toMatchObject({ webhook_id: row.id, status: "dead", next_attempt_on: null });
     expect((await okJson(api(app, `/webhooks/${id}/deliveries?status=pending`))).deliveries).toEqual([]);
     // A dead delivery is not retried any more.
-    await runInDurableObject(stub, (outbox) => outbox.alarm());
+    await runInDurableObject(stub, (outbox) => outbox.alarm!());
     expect((await deliveries(id)).results[0]!.attempts).toBe(DEFAULT_RETRY_SCHEDULE.length + 1);
   });
 
