@@ -3,7 +3,7 @@
  * tokens, _lookup. Every write is one D1 batch with its event.
  */
 import { Hono } from "hono";
-import { endUserChains } from "../chains/revoke";
+import { endSessionChains, endUserChains, invalidateUserClaims } from "../chains/api";
 import { eventStatement } from "../events/log";
 import { readJson, readJsonObject, isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
@@ -110,6 +110,7 @@ userRoutes.post("/:appKey/_logout", async (c) => {
     deleteSessionStatement(c.env, app.id, principal.session.id),
     eventStatement(c.env, app.id, "session.ended", principal.user.id, { reason: "logout", via: "kinvey" }),
   ]);
+  await endSessionChains(c.env, app.id, principal.user.id, principal.session.id, "logout");
   return noContent(c);
 });
 
@@ -206,7 +207,10 @@ userRoutes.put("/:appKey/:id", async (c) => {
     if (isUniqueViolation(err)) throw new KinveyError("UserAlreadyExists");
     throw err;
   }
+  // A new password ends every chain; other field changes (email, name) only make the
+  // chains' claims snapshots stale so their next refresh rebuilds them.
   if (newPassword) await endUserChains(c.env, app.id, id, "password_changed", now);
+  else await invalidateUserClaims(c.env, app.id, id);
   return json(c, kinveyUserDoc((await userById(c.env, app.id, id)) as UserRow, token));
 });
 

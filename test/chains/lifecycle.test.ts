@@ -1,0 +1,137 @@
+import { abortAllDurableObjects, env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import {
+  endChain,
+  endSessionChains,
+  endUserChains,
+  listUserChains,
+  revokeRefreshToken,
+  rotateChain,
+  startChain,
+  type RotateResult,
+} from "../../worker/chains/api";
+import { sha256Hex } from "../../worker/util/crypto";
+import { call, kinveyAuth, masterAuth } from "../helpers";
+import { fixture, grant } from "./setup";
+
+function ok(r: RotateResult): Extract<RotateResult, { ok: true }> {
+  if (!r.ok) throw new Error(`expected ok, got ${r.reason}`);
+  return r;
+}
+
+async function kinveySessionId(token: string): Promise<string> {
+  const id = await env.DB.prepare("SELECT id FROM sessions WHERE token_hash = ?").bind(await sha256Hex(token)).first<string>("id");
+  if (!id) throw new Error("no session");
+  return id;
+}
+
+async function liveIndexRows(appId: string, userId: string): Promise<number> {
+  return (await env.DB.prepare("SELECT count(*) AS n FROM chains WHERE app_id = ? AND user_id = ? AND ended_at IS NULL").bind(appId, userId).first<number>("n")) ?? -1;
+}
+
+describe("chains end with the user's credentials", () => {
+  it("a password change (Kinvey PUT /user/{appKey}/{id}) ends every chain", async () => {
+    const { test, app, user } = await fixture();
+    const a = await startChain(env, app, user._id, grant());
+    const b = await startChain(env, app, user._id, grant({ clientId: "client-b" }));
+    const res = await call(`/user/${test.id}/${user._id}`, {
+      method: "PUT",
+      headers: { Authorization: kinveyAuth(user.token) },
+      json: { username: user.username, password: "a brand new password" },
+    });
+    expect(res.status).toBe(200);
+    expect(await rotateChain(env, app, a.refreshToken, "client-a")).toEqual({ ok: false, reason: "revoked" });
+    expect(await rotateChain(env, app, b.refreshToken, "client-b")).toEqual({ ok: false, reason: "revoked" });
+    expect(await liveIndexRows(app.id, user._id)).toBe(0);
+  });
+
+  it("a profile change without a password keeps chains but marks their claims stale", async () => {
+    const { test, app, user } = await fixture();
+    const a = await startChain(env, app, user._id, grant());
+    const res = await call(`/user/${test.id}/${user._id}`, {
+      method: "PUT",
+      headers: { Authorization: kinveyAuth(user.token) },
+      json: { username: user.username, email: "changed@example.com" },
+    });
+    expect(res.status).toBe(200);
+    expect(ok(await rotateChain(env, app, a.refreshToken, "client-a")).claimsStale).toBe(true);
+  });
+
+  it("Kinvey logout ends the chains its session began, and only those", async () => {
+    const { test, app, user } = await fixture();
+    const sessionId = await kinveySessionId(user.token);
+    const mine = await startChain(env, app, user._id, grant({ sessionId }));
+    const other = await startChain(env, app, user._id, grant({ sessionId: "another-session" }));
+    const res = await call(`/user/${test.id}/_logout`, { method: "POST", headers: { Authorization: kinveyAuth(user.token) } });
+    expect(res.status).toBe(204);
+    expect(await rotateChain(env, app, mine.refreshToken, "client-a")).toEqual({ ok: false, reason: "revoked" });
+    ok(await rotateChain(env, app, other.refreshToken, "client-a"));
+    expect((await listUserChains(env, app.id, user._id)).map((c) => c.id)).toEqual([other.chainId]);
+  });
+
+  it("endSessionChains (hosted /logout) ends that session's chains", async () => {
+    const { app, user } = await fixture();
+    const a = await startChain(env, app, user._id, grant({ sessionId: "browser-1" }));
+    const b = await startChain(env, app, user._id, grant({ sessionId: "browser-2" }));
+    await endSessionChains(env, app.id, user._id, "browser-1", "logout");
+    expect(await rotateChain(env, app, a.refreshToken, "client-a")).toEqual({ ok: false, reason: "revoked" });
+    ok(await rotateChain(env, app, b.refreshToken, "client-a"));
+    expect(await liveIndexRows(app.id, user._id)).toBe(1);
+  });
+
+  it("revoking all tokens (DELETE /user/{appKey}/{id}/tokens) and deleting the user end chains", async () => {
+    const { test, app, user } = await fixture();
+    const a = await startChain(env, app, user._id, grant());
+    expect((await call(`/user/${test.id}/${user._id}/tokens`, { method: "DELETE", headers: { Authorization: masterAuth(test) } })).status).toBe(204);
+    expect(await rotateChain(env, app, a.refreshToken, "client-a")).toEqual({ ok: false, reason: "revoked" });
+    const b = await startChain(env, app, user._id, grant());
+    expect((await call(`/user/${test.id}/${user._id}`, { method: "DELETE", headers: { Authorization: masterAuth(test) } })).status).toBe(204);
+    expect(await rotateChain(env, app, b.refreshToken, "client-a")).toEqual({ ok: false, reason: "revoked" });
+    expect(await endUserChains(env, app.id, user._id, "again")).toBe(0);
+  });
+
+  it("RFC 7009 revocation ends the token's chain for its own client only", async () => {
+    const { app, user } = await fixture();
+    const a = await startChain(env, app, user._id, grant());
+    const b = await startChain(env, app, user._id, grant());
+    await revokeRefreshToken(env, app, a.refreshToken, "client-b");
+    await revokeRefreshToken(env, app, "not a token", "client-a");
+    const a1 = ok(await rotateChain(env, app, a.refreshToken, "client-a"));
+    await revokeRefreshToken(env, app, a1.refreshToken, "client-a");
+    expect(await rotateChain(env, app, a1.refreshToken, "client-a")).toEqual({ ok: false, reason: "revoked" });
+    ok(await rotateChain(env, app, b.refreshToken, "client-a"));
+    await endChain(env, app.id, user._id, b.chainId, "admin");
+    expect(await listUserChains(env, app.id, user._id)).toEqual([]);
+    expect(await liveIndexRows(app.id, user._id)).toBe(0);
+  });
+});
+
+describe("concurrency and durability", () => {
+  it("50 simultaneous refreshes of one token yield exactly one successor, all ok, and it then works", async () => {
+    const { app, user } = await fixture();
+    const start = await startChain(env, app, user._id, grant());
+    const results = await Promise.all(Array.from({ length: 50 }, () => rotateChain(env, app, start.refreshToken, "client-a")));
+    expect(results.every((r) => r.ok)).toBe(true);
+    const successors = new Set(results.map((r) => (r.ok ? r.refreshToken : "")));
+    expect(successors.size).toBe(1);
+    const [successor] = [...successors] as [string];
+    expect(successor).not.toBe(start.refreshToken);
+    const next = ok(await rotateChain(env, app, successor, "client-a"));
+    expect(next.refreshToken).not.toBe(successor);
+    const events = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE app_id = ? AND type = 'refresh_token.reuse_detected'").bind(app.id).first<number>("n");
+    expect(events).toBe(0);
+  });
+
+  it("state survives aborting every object: refresh and overlap work after the restart", async () => {
+    const { app, user } = await fixture();
+    const start = await startChain(env, app, user._id, grant());
+    const r1 = ok(await rotateChain(env, app, start.refreshToken, "client-a"));
+    await abortAllDurableObjects();
+    // The overlap successor is recovered from storage, not memory.
+    expect(ok(await rotateChain(env, app, start.refreshToken, "client-a")).refreshToken).toBe(r1.refreshToken);
+    const r2 = ok(await rotateChain(env, app, r1.refreshToken, "client-a"));
+    await abortAllDurableObjects();
+    ok(await rotateChain(env, app, r2.refreshToken, "client-a"));
+    expect((await listUserChains(env, app.id, user._id)).map((c) => c.id)).toEqual([start.chainId]);
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { formatRefreshToken, parseRefreshToken } from "../../worker/chains/token";
+import { randomToken } from "../../worker/util/crypto";
+
+describe("refresh token format", () => {
+  it("round-trips routing data and secret", () => {
+    const secret = randomToken();
+    const token = formatRefreshToken("kid_abc", "0123456789abcdef01234567", "abcdefabcdefabcdefabcdef", secret);
+    expect(parseRefreshToken(token)).toEqual({ appId: "kid_abc", userId: "0123456789abcdef01234567", chainId: "abcdefabcdefabcdefabcdef", secret });
+  });
+
+  it("refuses anything malformed", () => {
+    const secret = randomToken();
+    const good = formatRefreshToken("kid_abc", "user1", "abcdefabcdefabcdefabcdef", secret);
+    for (const bad of [
+      "",
+      "abc",
+      good + ".x",
+      good.slice(0, -1),
+      good.replace("abcdefabcdefabcdefabcdef", "ABCDEFABCDEFABCDEFABCDEF"),
+      `.${good.split(".").slice(1).join(".")}`,
+      `a+b.${good.split(".").slice(1).join(".")}`,
+      "x".repeat(700),
+    ]) {
+      expect(parseRefreshToken(bad), bad).toBeNull();
+    }
+  });
+});
