@@ -223,6 +223,8 @@ export const authCodes = sqliteTable("auth_codes", {
   codeChallenge: text("code_challenge"),
   scope: text("scope").notNull(),
   nonce: text("nonce"),
+  /** JSON array of requested `audience` values (empty: the client id). */
+  audience: text("audience").notNull().default("[]"),
   authTime: integer("auth_time").notNull(),
   authMethod: text("auth_method").notNull(),
   /** JSON: what the exchange issued (chain id), so a replay can revoke it. */

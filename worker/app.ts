@@ -13,6 +13,7 @@ import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
 import { outboxWaker } from "./events/outbox";
 import { manageRoutes } from "./manage/routes";
+import { oauthRoutes } from "./oauth/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -48,6 +49,7 @@ export function buildApp() {
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
   app.route("/api/v1", manageRoutes);
+  app.route("/", oauthRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;

@@ -11,6 +11,7 @@ import { mergeSettings, SettingsError } from "../tenancy/settings";
 import { DEFAULT_SETTINGS } from "../env";
 import { ALPHANUMERIC, randomId, sha256Hex, timingSafeEqual } from "../util/crypto";
 import { ClientInputError, clientsOfApp, clientView, createClient } from "../identity/clients";
+import { rotateKeys } from "../keys/store";
 
 type AdminEnv = { Bindings: Env };
 export const adminRoutes = new Hono<AdminEnv>();
@@ -142,4 +143,10 @@ adminRoutes.post("/apps/:id/clients", async (c) => {
 adminRoutes.get("/apps/:id/clients", async (c) => {
   const app = await loadApp(c.env, c.req.param("id"));
   return c.json({ clients: (await clientsOfApp(c.env, app.id)).map(clientView) });
+});
+
+/** Key rotation (SPEC §9): the published next key starts signing; answers the new signing kid. */
+adminRoutes.post("/apps/:id/keys/rotate", async (c) => {
+  const app = await loadApp(c.env, c.req.param("id"));
+  return c.json(await rotateKeys(c.env, app));
 });

@@ -7,7 +7,7 @@
  */
 import type { Env } from "../env";
 import { appById, type App } from "../tenancy/apps";
-import { signJwt } from "../manage/deps";
+import { signJwt } from "../keys/sign";
 import { nextAttemptAt, retrySchedule } from "./retry";
 
 const BATCH = 25;

@@ -8,7 +8,7 @@
  * would wake every user's object; `POST /users/{id}/refresh_claims` covers it.
  */
 import type { Env } from "../env";
-import { invalidateUserClaims } from "./deps";
+import { invalidateUserClaims } from "../chains/api";
 
 /** Bumps the claims version of the users selected by `where` (a SQL condition on `users`). */
 export function bumpClaimsStatement(env: Env, appId: string, where: string, id: string): D1PreparedStatement {

@@ -10,7 +10,7 @@ import { decodeBasic } from "../identity/credentials";
 import type { MANAGEMENT_SCOPES } from "../identity/clients";
 import { appByHost, requestIssuer, type App } from "../tenancy/apps";
 import { secretMatchesHash } from "../util/crypto";
-import { verifyAccessToken } from "./deps";
+import { verifyAccessToken } from "../oauth/access-token";
 
 export type Scope = (typeof MANAGEMENT_SCOPES)[number];
 export type Caller = { kind: "master" } | { kind: "client"; clientId: string; scopes: ReadonlySet<string> };
@@ -47,19 +47,18 @@ export async function authenticateCaller(env: Env, app: App, host: string, heade
     throw unauthorized("Only master credentials may call the management API.");
   }
   if (scheme !== "bearer" || !value) throw unauthorized("Unsupported authorization scheme; use Bearer or Basic.");
+  const issuer = requestIssuer(host);
   let payload: Record<string, unknown>;
   try {
-    payload = await verifyAccessToken(env, app, value);
+    payload = await verifyAccessToken(env, app, value, { issuer, audience: `${issuer}/api`, realm: "management-api" });
   } catch (err) {
-    if (err instanceof LatchError) throw unauthorized("The access token is invalid or expired.");
+    if (err instanceof LatchError) throw unauthorized(`${err.message} (audience ${issuer}/api)`);
     throw err;
   }
-  const audience = `${requestIssuer(host)}/api`;
-  const aud = payload.aud;
-  if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) {
-    throw unauthorized(`The access token is not for this API (audience ${audience}).`);
-  }
-  return { kind: "client", clientId: String(payload.client_id ?? payload.azp ?? payload.sub ?? ""), scopes: tokenScopes(payload) };
+  // Only client_credentials tokens: the client is its own subject (user tokens never get
+  // this audience, this keeps it so if that ever changes).
+  if (payload.sub !== payload.client_id) throw unauthorized("Only client_credentials access tokens may call the management API.");
+  return { kind: "client", clientId: String(payload.client_id), scopes: tokenScopes(payload) };
 }
 
 /** Scopes of a token: OAuth's space-separated `scope`, or Kinde's `scp` array. */

@@ -9,7 +9,7 @@ import { ApiError } from "../http/errors";
 import { deleteSessionStatement, type SessionRow } from "../identity/sessions";
 import { userById } from "../identity/users";
 import { iso, need, notFound, ok, type ManageContext, type ManageEnv } from "./context";
-import { endChain, endSessionChains, endUserChains, listUserChains } from "./deps";
+import { endChain, endSessionChains, endUserChains, listUserChains } from "../chains/api";
 
 export const sessionRoutes = new Hono<ManageEnv>();
 

@@ -12,7 +12,7 @@ import { deleteUserSessionsStatement } from "../identity/sessions";
 import { newUserId, userById, type UserRow } from "../identity/users";
 import { bumpUserClaimsStatement, invalidateClaims } from "./claims";
 import { bad, iso, isUniqueViolation, need, notFound, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
-import { endUserChains } from "./deps";
+import { endUserChains } from "../chains/api";
 import { pageOf, parsePage } from "./paging";
 
 export const userRoutes = new Hono<ManageEnv>();

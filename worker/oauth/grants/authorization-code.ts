@@ -1,0 +1,84 @@
+/**
+ * grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636, SPEC §4). The code is consumed
+ * first, atomically; every later check failing leaves it consumed (a code gets one try).
+ * A replayed code ends the refresh chain its first exchange started.
+ */
+import { endChain, startChain } from "../../chains/api";
+import { OAuthError } from "../../http/errors";
+import { assembleClaims, claimsQueries } from "../../identity/claims";
+import type { Client } from "../../identity/clients";
+import type { UserRow } from "../../identity/users";
+import { consumeCode, recordIssuedStatement } from "../codes";
+import type { OAuthContext } from "../context";
+import { verifierMatches } from "../pkce";
+import { wantsOffline } from "../scopes";
+import { snapshotOf, userTokenResponse } from "./user-tokens";
+
+export async function authorizationCodeGrant(c: OAuthContext, client: Client, form: URLSearchParams): Promise<Record<string, unknown>> {
+  const { env } = c;
+  const app = c.var.app;
+  if (client.type === "m2m") throw new OAuthError("unauthorized_client", "Machine-to-machine clients cannot use authorization_code.");
+  const code = form.get("code");
+  const redirectUri = form.get("redirect_uri");
+  const verifier = form.get("code_verifier");
+  if (!code) throw new OAuthError("invalid_request", "code is required.");
+  if (!redirectUri) throw new OAuthError("invalid_request", "redirect_uri is required.");
+
+  const now = Date.now();
+  const consumed = await consumeCode(env, app.id, code, now);
+  if (!consumed.ok) {
+    if (consumed.reason === "replayed") {
+      if (consumed.issued) await endChain(env, app.id, consumed.userId, consumed.issued.chainId, "code_replay");
+      throw new OAuthError("invalid_grant", "The authorization code was already used.");
+    }
+    throw new OAuthError("invalid_grant", "The authorization code is not valid.");
+  }
+  const grant = consumed.grant;
+  if (consumed.expiresAt <= now) throw new OAuthError("invalid_grant", "The authorization code expired.");
+  if (grant.clientId !== client.id) throw new OAuthError("invalid_grant", "The authorization code was issued to another client.");
+  if (grant.redirectUri !== redirectUri) throw new OAuthError("invalid_grant", "redirect_uri differs from the authorization request.");
+  if (grant.codeChallenge) {
+    if (!verifier) throw new OAuthError("invalid_grant", "code_verifier is required (PKCE).");
+    if (!(await verifierMatches(verifier, grant.codeChallenge))) throw new OAuthError("invalid_grant", "code_verifier does not match the code_challenge.");
+  } else if (verifier) {
+    // A verifier for a code issued without a challenge is a downgrade attempt (RFC 9700 §4.8.2).
+    throw new OAuthError("invalid_grant", "code_verifier given but the authorization request had no code_challenge.");
+  }
+
+  const [users, sessions, ...claimResults] = await env.DB.batch([
+    env.DB.prepare("SELECT * FROM users WHERE app_id = ? AND id = ? AND status = 'active'").bind(app.id, grant.userId),
+    env.DB.prepare("SELECT id FROM sessions WHERE app_id = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)").bind(app.id, grant.sessionId, now),
+    ...claimsQueries(env, app.id, grant.userId),
+  ]);
+  const user = users?.results[0] as UserRow | undefined;
+  if (!user) throw new OAuthError("invalid_grant", "The user of this code is no longer active.");
+  if (!sessions?.results.length) throw new OAuthError("invalid_grant", "The sign-in session of this code has ended.");
+  const claims = assembleClaims(user, claimResults);
+
+  let refreshToken: string | null = null;
+  if (wantsOffline(grant.scope)) {
+    const started = await startChain(env, app, user.id, {
+      clientId: client.id,
+      sessionId: grant.sessionId,
+      scope: grant.scope.join(" "),
+      authTime: grant.authTime,
+      authMethod: grant.authMethod,
+      claims: snapshotOf(claims, grant.audience),
+    });
+    refreshToken = started.refreshToken;
+    await recordIssuedStatement(env, consumed.codeHash, { chainId: started.chainId }).run();
+  }
+  return userTokenResponse(env, app, {
+    issuer: c.var.issuer,
+    userId: user.id,
+    clientId: client.id,
+    scope: grant.scope,
+    audience: grant.audience,
+    sessionId: grant.sessionId,
+    authTime: grant.authTime,
+    authMethod: grant.authMethod,
+    claims,
+    nonce: grant.nonce,
+    refreshToken,
+  });
+}

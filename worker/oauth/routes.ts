@@ -1,0 +1,65 @@
+/**
+ * The OAuth 2.1 / OIDC face (SPEC §4), selected by Host. Mounted at the root.
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import { OAuthError } from "../http/errors";
+import { authorizeGet, authorizePost } from "./authorize";
+import { oauthApp, type OAuthEnv } from "./context";
+import { oauthCors } from "./cors";
+import { metadata } from "./discovery";
+import { introspectEndpoint } from "./introspect";
+import { jwksEndpoint } from "./jwks";
+import { logoutGet } from "./logout";
+import { revokeEndpoint } from "./revoke";
+import { tokenEndpoint } from "./token";
+import { userinfoEndpoint } from "./userinfo";
+
+export const oauthRoutes = new Hono<OAuthEnv>();
+
+/** Token-style endpoints never let a cache keep an answer, errors included. */
+const noStore: MiddlewareHandler<OAuthEnv> = async (c, next) => {
+  await next();
+  if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
+};
+
+function only(...methods: string[]): MiddlewareHandler<OAuthEnv> {
+  return async (c, next) => {
+    if (!methods.includes(c.req.method)) {
+      throw new OAuthError("method_not_allowed", `${c.req.method} is not allowed here.`, 405, { Allow: methods.join(", ") });
+    }
+    await next();
+  };
+}
+
+const WELL_KNOWN = ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"];
+const JWKS = ["/.well-known/jwks.json", "/.well-known/jwks"];
+const USERINFO = ["/oauth2/userinfo", "/oauth2/v2/user_profile"];
+
+for (const path of [...WELL_KNOWN, ...JWKS, ...USERINFO, "/oauth2/auth", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/logout"]) {
+  oauthRoutes.use(path, oauthApp);
+}
+for (const path of ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", ...USERINFO]) oauthRoutes.use(path, noStore);
+
+for (const path of WELL_KNOWN) {
+  oauthRoutes.use(path, only("GET", "HEAD"), oauthCors("GET"));
+  oauthRoutes.get(path, (c) => c.json(metadata(c.var.app, c.var.issuer), 200, { "Cache-Control": "public, max-age=300" }));
+}
+for (const path of JWKS) {
+  oauthRoutes.use(path, only("GET", "HEAD", "OPTIONS"), oauthCors("GET"));
+  oauthRoutes.get(path, jwksEndpoint);
+}
+for (const path of USERINFO) {
+  oauthRoutes.use(path, only("GET", "POST", "OPTIONS"), oauthCors("GET, POST"));
+  oauthRoutes.on(["GET", "POST"], path, userinfoEndpoint);
+}
+oauthRoutes.use("/oauth2/token", only("POST", "OPTIONS"), oauthCors("POST"));
+oauthRoutes.post("/oauth2/token", tokenEndpoint);
+oauthRoutes.use("/oauth2/revoke", only("POST", "OPTIONS"), oauthCors("POST"));
+oauthRoutes.post("/oauth2/revoke", revokeEndpoint);
+oauthRoutes.use("/oauth2/introspect", only("POST"));
+oauthRoutes.post("/oauth2/introspect", introspectEndpoint);
+oauthRoutes.use("/oauth2/auth", only("GET", "POST"));
+oauthRoutes.get("/oauth2/auth", authorizeGet);
+oauthRoutes.post("/oauth2/auth", authorizePost);
+oauthRoutes.get("/logout", logoutGet);
+

@@ -1,0 +1,82 @@
+/**
+ * The hosted sign-in and sign-up pages (SPEC §4). Sign-in is one `<form method="post">`
+ * whose visible inputs are `username` (username or email) and `password`; everything
+ * else is hidden and posted back as it came.
+ */
+import { Layout } from "./layout";
+
+export interface FormProps {
+  appName: string;
+  action: string;
+  hidden: [string, string][];
+  csrf: string;
+  error?: string;
+  username?: string;
+  email?: string;
+  /** Link to the other page (sign-up from sign-in and back). */
+  switchHref: string;
+}
+
+function Hidden(props: { fields: [string, string][]; csrf: string; action: string }) {
+  return (
+    <>
+      {props.fields.map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <input type="hidden" name="csrf" value={props.csrf} />
+      <input type="hidden" name="action" value={props.action} />
+    </>
+  );
+}
+
+export function LoginPage(props: FormProps) {
+  return (
+    <Layout title={`Sign in · ${props.appName}`}>
+      <h1>Sign in</h1>
+      <p class="sub">to continue to {props.appName}</p>
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <form method="post" action={props.action}>
+        <Hidden fields={props.hidden} csrf={props.csrf} action="login" />
+        <label for="username">Username or email</label>
+        <input type="text" id="username" name="username" value={props.username ?? ""} autocomplete="username" required autofocus />
+        <label for="password">Password</label>
+        <input type="password" id="password" name="password" autocomplete="current-password" required />
+        <button type="submit">Sign in</button>
+      </form>
+      <p class="alt">
+        No account? <a href={props.switchHref}>Create one</a>
+      </p>
+    </Layout>
+  );
+}
+
+export function SignupPage(props: FormProps & { minPassword: number }) {
+  return (
+    <Layout title={`Create account · ${props.appName}`}>
+      <h1>Create your account</h1>
+      <p class="sub">for {props.appName}</p>
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <form method="post" action={props.action}>
+        <Hidden fields={props.hidden} csrf={props.csrf} action="signup" />
+        <label for="username">Username</label>
+        <input type="text" id="username" name="username" value={props.username ?? ""} autocomplete="username" required autofocus />
+        <label for="email">Email (optional)</label>
+        <input type="email" id="email" name="email" value={props.email ?? ""} autocomplete="email" />
+        <label for="password">Password</label>
+        <input type="password" id="password" name="password" autocomplete="new-password" minlength={props.minPassword} required />
+        <button type="submit">Create account</button>
+      </form>
+      <p class="alt">
+        Have an account? <a href={props.switchHref}>Sign in</a>
+      </p>
+    </Layout>
+  );
+}
