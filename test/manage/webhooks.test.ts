@@ -2,7 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_SCHEDULE, nextAttemptAt, retrySchedule } from "../../worker/events/retry";
 import { endpointProblem } from "../../worker/manage/webhooks";
-import { createApp, type TestApp } from "../helpers";
+import { payloadOf } from "../../worker/events/delivery";
+import { appAuth, call, createApp, signup, type TestApp } from "../helpers";
 import { api, apiError, createUser, okJson } from "./helpers";
 
 async function hook(app: TestApp, endpoint: string, eventTypes = ["user.created"]): Promise<string> {
@@ -103,6 +104,20 @@ describe("webhook outbox", () => {
     // A dead delivery is not retried any more.
     await runInDurableObject(stub, (outbox) => outbox.alarm!());
     expect((await deliveries(id)).results[0]!.attempts).toBe(DEFAULT_RETRY_SCHEDULE.length + 1);
+  });
+
+  it("wakes the outbox for events written by other faces (a failed Kinvey sign-in)", async () => {
+    const app = await createApp();
+    const id = await hook(app, "http://127.0.0.1:9/hook", ["user.authentication_failed"]);
+    const user = await signup(app);
+    await call(`/user/${app.id}/login`, { method: "POST", headers: { Authorization: appAuth(app) }, json: { username: user.username, password: "not the password" } });
+    for (let i = 0; i < 100 && (await deliveries(id)).results[0]?.attempts !== 1; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await deliveries(id)).results).toMatchObject([{ status: "pending", attempts: 1 }]);
+  });
+
+  it("signs a payload in Kinde's shape, adding data.user for events of any face", () => {
+    const payload = payloadOf({ type: "user.authenticated", event_id: "event_1", source: "user", user_id: "u1", data: '{"method":"password"}', created_at: 0 });
+    expect(payload).toEqual({ type: "user.authenticated", event_id: "event_1", source: "user", timestamp: "1970-01-01T00:00:00.000Z", data: { method: "password", user: { id: "u1" } } });
   });
 
   it("deleting a webhook drops its outbox", async () => {

@@ -20,6 +20,7 @@ interface DueRow {
   event_id: string;
   type: string;
   source: string;
+  user_id: string | null;
   data: string;
   created_at: number;
 }
@@ -32,13 +33,19 @@ export interface WebhookPayload {
   data: Record<string, unknown>;
 }
 
-export function payloadOf(row: Pick<DueRow, "type" | "event_id" | "source" | "data" | "created_at">): WebhookPayload {
+/**
+ * The signed payload. Events written by any face carry `data.user.id` when they concern a
+ * user (Kinde's shape), so receivers need not know which face wrote them.
+ */
+export function payloadOf(row: Pick<DueRow, "type" | "event_id" | "source" | "user_id" | "data" | "created_at">): WebhookPayload {
+  const data = JSON.parse(row.data) as Record<string, unknown>;
+  if (row.user_id && data.user === undefined) data.user = { id: row.user_id };
   return {
     type: row.type,
     event_id: row.event_id,
     source: row.source,
     timestamp: new Date(row.created_at).toISOString(),
-    data: JSON.parse(row.data) as Record<string, unknown>,
+    data,
   };
 }
 
@@ -49,7 +56,7 @@ export async function deliverDue(env: Env, appId: string, now = Date.now()): Pro
   const schedule = retrySchedule(env.WEBHOOK_RETRY_SCHEDULE);
   for (;;) {
     const { results } = await env.DB.prepare(
-      `SELECT d.id, d.attempts, w.endpoint, e.id AS event_id, e.type, e.source, e.data, e.created_at
+      `SELECT d.id, d.attempts, w.endpoint, e.id AS event_id, e.type, e.source, e.user_id, e.data, e.created_at
          FROM webhook_deliveries d
          JOIN webhooks w ON w.id = d.webhook_id
          JOIN events e ON e.id = d.event_id
