@@ -17,13 +17,13 @@ interface Received {
 }
 
 /** The worker with a short retry schedule (seconds), so back-off fits in a test. */
-async function startWorkerWithFastRetries(): Promise<RunningWorker> {
+async function startWorkerWithFastRetries(schedule = "1,1,1"): Promise<RunningWorker> {
   const worker = await unstable_startWorker({
     config: "./wrangler.toml",
     bindings: {
       ADMIN_TOKEN: { type: "plain_text", value: ADMIN_TOKEN },
       KEY_ENCRYPTION_SECRET: { type: "plain_text", value: "node-test-key-encryption-secret-0123456789" },
-      WEBHOOK_RETRY_SCHEDULE: { type: "plain_text", value: "1,1,1" },
+      WEBHOOK_RETRY_SCHEDULE: { type: "plain_text", value: schedule },
     },
     dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: ".wrangler/test-state", watch: false },
   });
@@ -33,7 +33,7 @@ async function startWorkerWithFastRetries(): Promise<RunningWorker> {
 }
 
 /** A receiver that answers `failures` times with 503, then 200; records every request. */
-async function receiver(failures: number): Promise<{ url: string; received: Received[]; server: Server }> {
+async function receiver(failures: number, port = 0): Promise<{ url: string; received: Received[]; server: Server }> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = "";
@@ -45,7 +45,7 @@ async function receiver(failures: number): Promise<{ url: string; received: Rece
       res.writeHead(answered).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("no port");
   return { url: `http://127.0.0.1:${address.port}/hooks/latch`, received, server };
@@ -152,5 +152,33 @@ describe("webhook delivery", () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("INVALID_ENDPOINT");
+  });
+
+  it("loses nothing when the receiver is down and the worker restarts", async () => {
+    // A port that nothing listens on yet: attempts fail until the receiver starts.
+    const probe = await receiver(0);
+    const port = Number(new URL(probe.url).port);
+    probe.server.close();
+    const created = await api("/webhooks", { method: "POST", body: JSON.stringify({ endpoint: `http://127.0.0.1:${port}/hooks/latch`, event_types: ["user.deleted"], name: "Down" }) });
+    const user = await api("/user", { method: "POST", body: JSON.stringify({ identities: [{ type: "username", details: { username: "restart-me" } }] }) });
+    await api(`/user?id=${user.id}`, { method: "DELETE" });
+    const first = await until("a failed first attempt", async () => {
+      const d = await api(`/webhooks/${created.webhook.id}/deliveries`);
+      return d.deliveries[0]?.attempts >= 1 ? d.deliveries[0] : undefined;
+    });
+    expect(first.status).toBe("pending");
+
+    // Restart the worker (same persisted D1 and Durable Object state), then bring the receiver up.
+    await worker.dispose();
+    worker = await startWorkerWithFastRetries("3,3,3,3");
+    app = { ...app, origin: `http://${app.slug}.localhost:${new URL(worker.url).port}` };
+    const hook = await receiver(0, port);
+    try {
+      const got = await until("the delivery after the restart", () => hook.received[0], 60_000);
+      expect(got.headers["webhook-id"]).toBe(first.webhook_id);
+      expect(await decodeWebhook(got.body, app.origin)).toMatchObject({ type: "user.deleted", data: { user: { id: user.id } } });
+    } finally {
+      hook.server.close();
+    }
   });
 });
