@@ -63,8 +63,8 @@ describe("webhooks API", () => {
 describe("webhook outbox", () => {
   it("enqueues a delivery in the same write as each subscribed event, and none for others", async () => {
     const app = await createApp();
-    const id = await hook(app, "https://hooks.invalid/a", ["user.created", "role.created"]);
-    const other = await hook(app, "https://hooks.invalid/b", ["user.deleted"]);
+    const id = await hook(app, "http://127.0.0.1:9/a", ["user.created", "role.created"]);
+    const other = await hook(app, "http://127.0.0.1:9/b", ["user.deleted"]);
     await createUser(app, { email: "w@example.com" });
     await okJson(api(app, "/permissions", { method: "POST", json: { key: "p", name: "P" } }), 201);
     const rows = (await deliveries(id)).results;
@@ -122,7 +122,7 @@ describe("webhook outbox", () => {
 
   it("deleting a webhook drops its outbox", async () => {
     const app = await createApp();
-    const id = await hook(app, "https://hooks.invalid/x");
+    const id = await hook(app, "http://127.0.0.1:9/x");
     await createUser(app, { email: "gone@example.com" });
     expect((await deliveries(id)).results).toHaveLength(1);
     await okJson(api(app, `/webhooks/${id}`, { method: "DELETE" }));

@@ -16,7 +16,7 @@ import { deliverDue } from "./delivery";
 export class WebhookOutbox extends DurableObject<Env> {
   /** Delivers now (via the alarm, so failures are retried by the runtime). */
   async wake(appId: string): Promise<void> {
-    await this.ctx.storage.put("appId", appId);
+    if ((await this.ctx.storage.get<string>("appId")) !== appId) await this.ctx.storage.put("appId", appId);
     const current = await this.ctx.storage.getAlarm();
     const now = Date.now();
     if (current === null || current > now) await this.ctx.storage.setAlarm(now);
