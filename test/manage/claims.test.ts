@@ -41,13 +41,8 @@ async function refresh(app: OAuthTestApp, client: TestClient, refreshToken: stri
   );
   await waitOnExecutionContext(ctx);
   if (res.status !== 200) throw new Error(`refresh: ${res.status} ${await res.text()}`);
-  // Client authentication (the oauth face) still looks the client up in D1 on every token
-  // request; that read is not about claims and is the oauth face's to cache. Everything
-  // else must be absent.
-  return { body: (await res.json()) as TokenBody, d1: counted.calls.filter((q) => q !== CLIENT_LOOKUP) };
+  return { body: (await res.json()) as TokenBody, d1: counted.calls };
 }
-
-const CLIENT_LOOKUP = "prepare: SELECT * FROM clients WHERE app_id = ? AND id = ?";
 
 const claimsOf = (token: string) => decodeJwt(token).payload as { permissions: string[]; roles: { key: string }[]; feature_flags: Record<string, unknown> };
 
@@ -61,7 +56,7 @@ describe("claims freshness", () => {
 
     const first = await tokensFor(app, client, user);
     expect(claimsOf(first.access_token).permissions).toEqual(["read:docs"]);
-    // Warm the isolate caches (app, signing keys) the refresh path relies on.
+    // Warm the isolate caches (app, client, signing keys) the refresh path relies on.
     const warm = await refresh(app, client, first.refresh_token!);
 
     const quiet = await refresh(app, client, warm.body.refresh_token!);
