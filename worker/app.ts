@@ -12,6 +12,8 @@ import { requestId } from "./kinvey/context";
 import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
+import { outboxWaker } from "./events/outbox";
+import { manageRoutes } from "./manage/routes";
 import { oauthRoutes } from "./oauth/routes";
 import { dataRoutes } from "./data/routes";
 import { groupRoutes } from "./data/group-routes";
@@ -43,6 +45,7 @@ export function buildApp() {
     return c.json(errorBody(error) as object, 404);
   });
 
+  app.use("*", outboxWaker);
   for (const prefix of ["/appdata", "/user", "/rpc", "/group"]) app.use(`${prefix}/*`, requestId);
   app.route("/appdata", pingRoutes);
   app.route("/appdata", dataRoutes);
@@ -50,6 +53,7 @@ export function buildApp() {
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/api/v1", manageRoutes);
   app.route("/", oauthRoutes);
   app.route("/.well-known", kiaviAuthRoutes);
   app.route("/", browserRoutes);
