@@ -5,13 +5,18 @@
 import { Hono } from "hono";
 import type { Env } from "./env";
 import { adminRoutes } from "./admin/routes";
+import { browserRoutes, kiaviAuthRoutes } from "./browser/routes";
 import { errorBody, faceError, internalError, KinveyError, LatchError, OAuthError, ApiError, RequestError } from "./http/errors";
 import { faceOf } from "./http/face";
 import { requestId } from "./kinvey/context";
 import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
+import { outboxWaker } from "./events/outbox";
+import { manageRoutes } from "./manage/routes";
 import { oauthRoutes } from "./oauth/routes";
+import { dataRoutes } from "./data/routes";
+import { groupRoutes } from "./data/group-routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -40,12 +45,18 @@ export function buildApp() {
     return c.json(errorBody(error) as object, 404);
   });
 
+  app.use("*", outboxWaker);
   for (const prefix of ["/appdata", "/user", "/rpc", "/group"]) app.use(`${prefix}/*`, requestId);
   app.route("/appdata", pingRoutes);
+  app.route("/appdata", dataRoutes);
+  app.route("/group", groupRoutes);
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/api/v1", manageRoutes);
   app.route("/", oauthRoutes);
+  app.route("/.well-known", kiaviAuthRoutes);
+  app.route("/", browserRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;

@@ -37,7 +37,7 @@ describe("kinvey-node-sdk users", () => {
     // The token the SDK just logged out is dead on the wire.
     const stale = await fetch(`${worker.url}/user/${app.id}/_me`, { headers: { Authorization: `Kinvey ${firstToken}` } });
     expect(stale.status).toBe(401);
-    expect((await stale.json()).error).toBe("InvalidCredentials");
+    expect(((await stale.json()) as { error: string }).error).toBe("InvalidCredentials");
 
     const again = await Kinvey.User.login(username, "sdk password 1");
     expect(again._id).toBe(user._id);

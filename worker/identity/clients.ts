@@ -4,6 +4,7 @@
  */
 import type { Env } from "../env";
 import { normalizeOrigin } from "../tenancy/settings";
+import managementScopes from "./management-scopes.json";
 import { ALPHANUMERIC, randomId, sha256Hex } from "../util/crypto";
 
 export type ClientType = "public" | "confidential" | "m2m";
@@ -99,19 +100,8 @@ function list<T>(value: unknown, name: string, each: (v: unknown) => T): T[] {
   return value.map(each);
 }
 
-export const MANAGEMENT_SCOPES = [
-  "read:users", "create:users", "update:users", "delete:users",
-  "read:roles", "create:roles", "update:roles", "delete:roles",
-  "read:permissions", "create:permissions", "update:permissions", "delete:permissions",
-  "read:feature_flags", "create:feature_flags", "update:feature_flags", "delete:feature_flags",
-  "read:user_roles", "create:user_roles", "delete:user_roles",
-  "read:user_permissions", "create:user_permissions", "delete:user_permissions",
-  "read:user_feature_flags", "update:user_feature_flags",
-  "read:sessions", "delete:sessions",
-  "read:webhooks", "create:webhooks", "update:webhooks", "delete:webhooks",
-  "read:events", "read:event_types",
-  "read:passkeys", "update:passkeys", "delete:passkeys",
-] as const;
+/** Scopes an m2m client may hold for the management API (SPEC §7). */
+export const MANAGEMENT_SCOPES: readonly string[] = managementScopes;
 
 /** Creates a client; the secret (confidential, m2m) is in this response only. */
 export async function createClient(env: Env, appId: string, input: Record<string, unknown>) {
@@ -128,7 +118,7 @@ export async function createClient(env: Env, appId: string, input: Record<string
     return origin;
   });
   const scopes = list(input.scopes, "scopes", (v) => {
-    if (typeof v !== "string" || !(MANAGEMENT_SCOPES as readonly string[]).includes(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
+    if (typeof v !== "string" || !MANAGEMENT_SCOPES.includes(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
     return v;
   });
   if (type !== "m2m" && redirectUris.length === 0) throw new ClientInputError("redirect_uris needs at least one URI for public and confidential clients");

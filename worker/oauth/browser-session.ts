@@ -11,6 +11,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Env } from "../env";
+import { sessionCookieAttributes, sessionCookieName } from "../browser/cookies";
 import { sessionByToken, type SessionRow } from "../identity/sessions";
 import type { UserRow } from "../identity/users";
 import { isLocalHost, type App } from "../tenancy/apps";
@@ -21,10 +22,10 @@ export interface CookieSpec {
   attributes: string;
 }
 
+/** One definition of the session cookie for every face: worker/browser/cookies.ts. */
 export function sessionCookie(app: App, host: string): CookieSpec {
-  if (isLocalHost(host)) return { name: "latch_session", attributes: "Path=/; HttpOnly; SameSite=Lax" };
-  if (app.customDomain) return { name: "__Secure-latch_session", attributes: `Domain=${app.customDomain}; Path=/; Secure; HttpOnly; SameSite=Lax` };
-  return { name: "__Host-latch_session", attributes: "Path=/; Secure; HttpOnly; SameSite=Lax" };
+  const site = { app, host };
+  return { name: sessionCookieName(site), attributes: sessionCookieAttributes(site) };
 }
 
 export function csrfCookie(host: string): CookieSpec {

@@ -26,8 +26,11 @@ export function clearOriginCache(): void {
   cache.clear();
 }
 
-/** Adds CORS headers for allowed origins and answers preflights. */
-export function oauthCors(methods: string): MiddlewareHandler<OAuthEnv> {
+/**
+ * Adds CORS headers for allowed origins and answers preflights. `credentials`: the token
+ * endpoint, whose browser answers set and read the exchange-mode refresh cookie (SPEC §6).
+ */
+export function oauthCors(methods: string, credentials = false): MiddlewareHandler<OAuthEnv> {
   return async (c, next) => {
     const origin = c.req.header("origin");
     const allowed = origin ? (await registeredOrigins(c.env, c.var.app)).has(origin) : false;
@@ -36,9 +39,10 @@ export function oauthCors(methods: string): MiddlewareHandler<OAuthEnv> {
       return c.body(null, 204, {
         "Access-Control-Allow-Origin": origin!,
         "Access-Control-Allow-Methods": methods,
-        "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP, Kinde-SDK",
         "Access-Control-Max-Age": "600",
         Vary: "Origin",
+        ...(credentials ? { "Access-Control-Allow-Credentials": "true" } : {}),
       });
     }
     await next();
@@ -46,6 +50,7 @@ export function oauthCors(methods: string): MiddlewareHandler<OAuthEnv> {
     if (allowed) {
       c.res.headers.set("Access-Control-Allow-Origin", origin!);
       c.res.headers.set("Access-Control-Expose-Headers", "WWW-Authenticate");
+      if (credentials) c.res.headers.set("Access-Control-Allow-Credentials", "true");
     }
   };
 }

@@ -52,7 +52,7 @@ for (const path of USERINFO) {
   oauthRoutes.use(path, only("GET", "POST", "OPTIONS"), oauthCors("GET, POST"));
   oauthRoutes.on(["GET", "POST"], path, userinfoEndpoint);
 }
-oauthRoutes.use("/oauth2/token", only("POST", "OPTIONS"), oauthCors("POST"));
+oauthRoutes.use("/oauth2/token", only("POST", "OPTIONS"), oauthCors("POST", true));
 oauthRoutes.post("/oauth2/token", tokenEndpoint);
 oauthRoutes.use("/oauth2/revoke", only("POST", "OPTIONS"), oauthCors("POST"));
 oauthRoutes.post("/oauth2/revoke", revokeEndpoint);

@@ -7,6 +7,9 @@ import { tokenJson, type OAuthEnv } from "./context";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import { clientCredentialsGrant } from "./grants/client-credentials";
 import { refreshTokenGrant } from "./grants/refresh-token";
+import { moveRefreshTokenToCookie, refreshTokenFromCookie } from "../browser/token-cookies";
+import { registeredOrigins } from "./cors";
+import { requestHost } from "./context";
 
 const SINGLE = ["grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"];
 
@@ -16,11 +19,24 @@ export const tokenEndpoint: Handler<OAuthEnv> = async (c) => {
   const grantType = form.get("grant_type");
   if (!grantType) throw new OAuthError("invalid_request", "grant_type is required.");
   const client = await authenticateClient(c.env, c.var.app.id, c.req.header("authorization"), form);
+  // Browser exchange mode (SPEC §6): an allow-listed Origin gets the refresh token as a cookie.
+  const origin = c.req.header("origin");
+  const browser = origin !== undefined && (await registeredOrigins(c.env, c.var.app)).has(origin);
+  const site = { app: c.var.app, host: requestHost(c) };
   switch (grantType) {
-    case "authorization_code":
-      return tokenJson(c, await authorizationCodeGrant(c, client, form));
-    case "refresh_token":
-      return tokenJson(c, await refreshTokenGrant(c, client, form));
+    case "authorization_code": {
+      const body = await authorizationCodeGrant(c, client, form);
+      if (browser) moveRefreshTokenToCookie(c, c.var.app, site.host, client.id, body);
+      return tokenJson(c, body);
+    }
+    case "refresh_token": {
+      // Kinde's cookie refresh: no refresh_token in the body, the cookie carries it.
+      const fromCookie = browser && !form.has("refresh_token") ? refreshTokenFromCookie(c.req.header("cookie"), site) : null;
+      if (fromCookie) form.set("refresh_token", fromCookie);
+      const body = await refreshTokenGrant(c, client, form);
+      if (browser) moveRefreshTokenToCookie(c, c.var.app, site.host, client.id, body);
+      return tokenJson(c, body);
+    }
     case "client_credentials":
       return tokenJson(c, await clientCredentialsGrant(c, client, form));
     default:

@@ -1,0 +1,90 @@
+/** Pure modules of the foundation, tested directly. */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS } from "../../worker/env";
+import { decodeBasic } from "../../worker/identity/credentials";
+import { hashPassword, needsRehash, PBKDF2_MAX_ITERATIONS, verifyPassword } from "../../worker/identity/password";
+import { limitKeys, RATE_LIMITS, retryAfter } from "../../worker/identity/rate-limit";
+import { appByHost, canonicalIssuer, clearAppCache, hostName, requestIssuer } from "../../worker/tenancy/apps";
+import { mergeSettings, SettingsError } from "../../worker/tenancy/settings";
+import { createApp } from "../helpers";
+
+describe("password hashing", () => {
+  it("round-trips with the current scheme and refuses a wrong password", async () => {
+    const hash = await hashPassword("pässword");
+    expect(hash).toMatch(/^scrypt\$N=16384,r=8,p=1\$[\w-]{22}\$[\w-]{43}$/);
+    expect(await verifyPassword("pässword", hash)).toBe(true);
+    expect(await verifyPassword("password", hash)).toBe(false);
+    expect(needsRehash(hash)).toBe(false);
+  });
+
+  it("verifies older schemes (stored parameters) and flags them for upgrade", async () => {
+    const pbkdf2 = await hashPassword("legacy", { scheme: "pbkdf2-sha256", i: 1000 });
+    expect(await verifyPassword("legacy", pbkdf2)).toBe(true);
+    expect(needsRehash(pbkdf2)).toBe(true);
+    const argon = await hashPassword("legacy", { scheme: "argon2id", m: 64, t: 1, p: 1 });
+    expect(await verifyPassword("legacy", argon)).toBe(true);
+  });
+
+  it("refuses PBKDF2 above the deployed-Workers cap and malformed hashes", async () => {
+    await expect(hashPassword("x", { scheme: "pbkdf2-sha256", i: PBKDF2_MAX_ITERATIONS + 1 })).rejects.toThrow(/cap/);
+    expect(await verifyPassword("x", "garbage")).toBe(false);
+    expect(await verifyPassword("x", "scrypt$N=0,r=8,p=1$AAAA$AAAA")).toBe(false);
+  });
+});
+
+describe("Basic credentials", () => {
+  it("decodes name and secret, keeping colons in the secret", () => {
+    expect(decodeBasic(btoa("kid_x:se:cret"))).toEqual(["kid_x", "se:cret"]);
+  });
+  it.each([["%%%"], [btoa("nocolon")], [btoa(":secret")], [btoa("a\u0001b:c")], ["YQ"]])("refuses %s", (value) => {
+    expect(() => decodeBasic(value)).toThrow();
+  });
+});
+
+describe("rate limits", () => {
+  const keys = limitKeys("app", "1.2.3.4", "Alice");
+  it("waits only when a live window is full", () => {
+    const now = 1_000_000;
+    expect(retryAfter([{ key: keys.account!, window_start: now - 1000, count: RATE_LIMITS.account.max - 1 }], keys, now)).toBe(0);
+    expect(retryAfter([{ key: keys.account!, window_start: now - 1000, count: RATE_LIMITS.account.max }], keys, now)).toBe(Math.ceil((RATE_LIMITS.account.windowMs - 1000) / 1000));
+    expect(retryAfter([{ key: keys.account!, window_start: now - RATE_LIMITS.account.windowMs, count: 99 }], keys, now)).toBe(0);
+    expect(retryAfter([{ key: keys.address, window_start: now, count: RATE_LIMITS.address.max }], keys, now)).toBeGreaterThan(0);
+  });
+  it("keys accounts case-insensitively", () => {
+    expect(limitKeys("app", "ip", "ALICE").account).toBe(keys.account);
+  });
+});
+
+describe("settings", () => {
+  it("merges valid patches and refuses the rest", () => {
+    expect(mergeSettings(DEFAULT_SETTINGS, { refresh_overlap: 0 }).refresh_overlap).toBe(0);
+    expect(() => mergeSettings(DEFAULT_SETTINGS, { access_token_ttl: 4 })).toThrow(SettingsError);
+    expect(() => mergeSettings(DEFAULT_SETTINGS, { refresh_token_ttl: 10 })).toThrow(/exceed/);
+    expect(() => mergeSettings(DEFAULT_SETTINGS, { max_chains_per_user: 1.5 })).toThrow(SettingsError);
+    expect(() => mergeSettings(DEFAULT_SETTINGS, [])).toThrow(SettingsError);
+  });
+});
+
+describe("tenancy", () => {
+  it("resolves slug hosts, custom auth domains and the default app, ignoring ports", async () => {
+    const plain = await createApp();
+    const domain = `c${Date.now().toString(36)}.localhost`;
+    const custom = await createApp({ custom_domain: domain });
+    clearAppCache();
+    expect((await appByHost(env, `${plain.slug}.localhost:8787`))?.id).toBe(plain.id);
+    expect((await appByHost(env, `${plain.slug.toUpperCase()}.LOCALHOST`))?.id).toBe(plain.id);
+    expect((await appByHost(env, `auth.${domain}:8787`))?.id).toBe(custom.id);
+    expect(await appByHost(env, "nothing.example.com")).toBeNull(); // DEFAULT_APP "demo" is not seeded in tests
+    expect(await appByHost({ ...env, DEFAULT_APP: plain.slug }, "nothing.example.com")).toMatchObject({ id: plain.id });
+  });
+
+  it("derives issuers: https in production, http with port locally", () => {
+    expect(canonicalIssuer({ slug: "acme", customDomain: null }, { BASE_HOST: "latch.dev" })).toBe("https://acme.latch.dev");
+    expect(canonicalIssuer({ slug: "acme", customDomain: "acme.com" }, { BASE_HOST: "latch.dev" })).toBe("https://auth.acme.com");
+    expect(canonicalIssuer({ slug: "acme", customDomain: null }, { BASE_HOST: "localhost:8787" })).toBe("http://acme.localhost:8787");
+    expect(requestIssuer("127.0.0.1:8787")).toBe("http://127.0.0.1:8787");
+    expect(requestIssuer("auth.acme.com")).toBe("https://auth.acme.com");
+    expect(hostName("[::1]:8787")).toBe("[::1]");
+  });
+});

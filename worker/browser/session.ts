@@ -1,0 +1,163 @@
+/**
+ * Cookie mode's session endpoints (SPEC §6): `GET /session`, `GET /session/token`,
+ * `POST /logout`. The session is the hosted login's browser session, found by its cookie.
+ *
+ * Sliding expiry: a session lives `refresh_token_ttl` past its last use, never beyond
+ * `refresh_absolute_ttl` from its start. To keep these hot GETs read-only, the slide is
+ * written (and the cookie re-set) at most once per SLIDE_STEP_MS per session.
+ */
+import { Hono } from "hono";
+import type { AppSettings } from "../env";
+import { OAuthError } from "../http/errors";
+import { endSessionChains, revokeRefreshToken } from "../chains/api";
+import { deleteSessionStatement, sessionByToken, type SessionRow } from "../identity/sessions";
+import type { UserRow } from "../identity/users";
+import { requestIssuer } from "../tenancy/apps";
+import {
+  clearRefreshCookie,
+  clearSessionCookie,
+  kindeMarkerCookie,
+  parseRefreshCookieValue,
+  readCookie,
+  refreshCookieName,
+  sessionCookie,
+  sessionCookieName,
+} from "./cookies";
+import { browserGate, type BrowserContext, type BrowserEnv } from "./cors";
+import { mintSessionToken } from "./mint";
+import { clientById } from "../identity/clients";
+
+export const SLIDE_STEP_MS = 60_000;
+/** Session tokens are base64url; anything else cannot name a session, so no read is spent on it. */
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
+
+/** The session's expiry after a use at `now`, or null when it need not be written yet. Pure. */
+export function slideExpiry(
+  session: Pick<SessionRow, "created_at" | "last_seen_at" | "expires_at">,
+  settings: Pick<AppSettings, "refresh_token_ttl" | "refresh_absolute_ttl">,
+  now: number,
+): number | null {
+  if (now - session.last_seen_at < SLIDE_STEP_MS) return null;
+  const next = Math.min(now + settings.refresh_token_ttl * 1000, session.created_at + settings.refresh_absolute_ttl * 1000);
+  return session.expires_at === null || next > session.expires_at ? next : null;
+}
+
+/** The user as `/session` shows it: public profile fields only. */
+export function sessionUser(user: UserRow) {
+  const profile = JSON.parse(user.profile) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === "string" ? v : null);
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    emailVerified: user.email_verified === 1,
+    name: str(profile.name),
+    given_name: str(profile.given_name),
+    family_name: str(profile.family_name),
+    createdAt: new Date(user.created_at).toISOString(),
+    updatedAt: new Date(user.updated_at).toISOString(),
+  };
+}
+
+const noSession = () => new OAuthError("login_required", "There is no live session; sign in again.", 401);
+
+/** The live session named by the request's cookie, slid forward when due. 401 when there is none. */
+async function liveSession(c: BrowserContext): Promise<{ session: SessionRow; user: UserRow }> {
+  const token = readCookie(c.req.header("cookie"), sessionCookieName(c.var.site));
+  if (!token || !SESSION_TOKEN.test(token)) throw noSession();
+  const found = await sessionByToken(c.env, c.var.app.id, "browser", token);
+  if (!found) throw noSession();
+  const now = Date.now();
+  const next = slideExpiry(found.session, c.var.app.settings, now);
+  if (next !== null) {
+    await c.env.DB.prepare("UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE app_id = ? AND id = ?")
+      .bind(now, next, c.var.app.id, found.session.id)
+      .run();
+    found.session.last_seen_at = now;
+    found.session.expires_at = next;
+    c.header("Set-Cookie", sessionCookie(c.var.site, token, (next - now) / 1000), { append: true });
+  }
+  return found;
+}
+
+/**
+ * Whom a session token is for: `?client_id=` names one of the app's user-facing clients
+ * (the token's `aud` and `azp`); without it the app itself (its id) is the audience,
+ * since in cookie mode the app's pages are first-party and need no OAuth client.
+ */
+async function tokenClientId(c: BrowserContext): Promise<string> {
+  const ids = c.req.queries("client_id") ?? [];
+  if (ids.length === 0) return c.var.app.id;
+  const id = ids[0] as string;
+  if (ids.length > 1 || !id || id.length > 128) throw new OAuthError("invalid_request", "client_id may appear once.");
+  const client = await clientById(c.env, c.var.app.id, id);
+  if (!client || client.type === "m2m") throw new OAuthError("invalid_request", "client_id is not a user-facing client of this app.");
+  return client.id;
+}
+
+export const sessionRoutes = new Hono<BrowserEnv>();
+
+sessionRoutes.use("/session", browserGate(["GET"]));
+sessionRoutes.use("/session/token", browserGate(["GET"]));
+sessionRoutes.use("/logout", async (c, next) => {
+  // GET /logout is the OAuth face's redirecting logout; only POST (and its preflight) is ours.
+  if (c.req.method !== "POST" && c.req.method !== "OPTIONS") return next();
+  return browserGate(["POST"])(c, next);
+});
+
+sessionRoutes.get("/session", async (c) => {
+  const { session, user } = await liveSession(c);
+  c.header("Cache-Control", "no-store");
+  return c.json({
+    user: sessionUser(user),
+    session: { id: session.id, expiresAt: session.expires_at === null ? null : new Date(session.expires_at).toISOString() },
+    auth_method: session.auth_method,
+    auth_policy: c.var.app.settings.auth_policy,
+  });
+});
+
+sessionRoutes.get("/session/token", async (c) => {
+  const clientId = await tokenClientId(c);
+  const { session, user } = await liveSession(c);
+  const minted = await mintSessionToken(c.env, c.var.app, requestIssuer(c.var.site.host), {
+    user,
+    clientId,
+    sessionId: session.id,
+    authMethod: session.auth_method,
+    authTime: Math.floor(session.created_at / 1000),
+  });
+  c.header("Cache-Control", "no-store");
+  c.header("Pragma", "no-cache");
+  return c.json({ access_token: minted.accessToken, token_type: "Bearer", expires_in: minted.expiresIn });
+});
+
+for (const path of ["/session", "/session/token"]) {
+  sessionRoutes.all(path, () => {
+    throw new OAuthError("method_not_allowed", "Only GET is allowed here.", 405, { Allow: "GET" });
+  });
+}
+
+/**
+ * Ends the browser session and the chains it began, and an exchange-mode refresh chain
+ * whose cookie came along; clears every cookie either mode set. Idempotent: 204 whether or
+ * not anything was live, so a client can always call it.
+ */
+sessionRoutes.post("/logout", async (c) => {
+  const { app, site } = c.var;
+  const token = readCookie(c.req.header("cookie"), sessionCookieName(site));
+  if (token && SESSION_TOKEN.test(token)) {
+    const found = await sessionByToken(c.env, app.id, "browser", token);
+    if (found) {
+      await deleteSessionStatement(c.env, app.id, found.session.id).run();
+      await endSessionChains(c.env, app.id, found.user.id, found.session.id, "logout");
+    }
+  }
+  const rt = readCookie(c.req.header("cookie"), refreshCookieName(site));
+  const parsed = rt ? parseRefreshCookieValue(rt) : null;
+  if (parsed) await revokeRefreshToken(c.env, app, parsed.refreshToken, parsed.clientId);
+  c.header("Set-Cookie", clearSessionCookie(site), { append: true });
+  c.header("Set-Cookie", clearRefreshCookie(site), { append: true });
+  c.header("Set-Cookie", kindeMarkerCookie(site, 0), { append: true });
+  c.header("Cache-Control", "no-store");
+  return c.body(null, 204);
+});
