@@ -22,6 +22,7 @@ CREATE TABLE `auth_codes` (
 	`code_challenge` text,
 	`scope` text NOT NULL,
 	`nonce` text,
+	`audience` text DEFAULT '[]' NOT NULL,
 	`auth_time` integer NOT NULL,
 	`auth_method` text NOT NULL,
 	`issued` text,
@@ -98,6 +99,7 @@ CREATE TABLE `events` (
 	`type` text NOT NULL,
 	`user_id` text,
 	`data` text DEFAULT '{}' NOT NULL,
+	`source` text DEFAULT 'user' NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
@@ -283,6 +285,7 @@ CREATE TABLE `webhook_deliveries` (
 --> statement-breakpoint
 CREATE INDEX `webhook_deliveries_due` ON `webhook_deliveries` (`status`,`next_attempt_at`);--> statement-breakpoint
 CREATE INDEX `webhook_deliveries_hook` ON `webhook_deliveries` (`webhook_id`);--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_app_due` ON `webhook_deliveries` (`app_id`,`status`,`next_attempt_at`);--> statement-breakpoint
 CREATE TABLE `webhooks` (
 	`id` text PRIMARY KEY NOT NULL,
 	`app_id` text NOT NULL,
