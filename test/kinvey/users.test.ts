@@ -182,6 +182,26 @@ describe("login and logout", () => {
     expect(basicRes.status).toBe(429);
   });
 
+  it("counts guesses before checking them: of 20 parallel wrong guesses, exactly 10 are answered 429", async () => {
+    const app = await createApp();
+    const u = await signup(app);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call(`/user/${app.id}/login`, { method: "POST", headers: { Authorization: appAuth(app) }, json: { username: u.username, password: `parallel ${i}` } }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+  });
+
+  it("refuses an oversized identifier as InvalidCredentials without storing it", async () => {
+    const app = await createApp();
+    const res = await call(`/user/${app.id}/login`, { method: "POST", headers: { Authorization: appAuth(app) }, json: { username: "x".repeat(5000), password: "password123" } });
+    expect(await errorOf(res)).toMatchObject({ status: 401, error: "InvalidCredentials" });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM rate_limits WHERE key LIKE ?").bind(`%${app.id}%`).first("n")).toBe(0);
+  });
+
   it("_logout destroys exactly the presented token", async () => {
     const app = await createApp();
     const u = await signup(app);
@@ -273,6 +293,27 @@ describe("user update", () => {
     expect(newLogin.status).toBe(200);
   });
 
+  it("a changed email is no longer verified", async () => {
+    const app = await createApp();
+    const u = await signup(app);
+    await env.DB.prepare("UPDATE users SET email = 'a@example.com', email_verified = 1 WHERE id = ?").bind(u._id).run();
+    const same = (await (await call(`/user/${app.id}/${u._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(u.token) }, json: { email: "a@example.com" } })).json()) as any;
+    expect(same._kmd.emailVerification.status).toBe("confirmed");
+    const moved = (await (await call(`/user/${app.id}/${u._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(u.token) }, json: { email: "victim@example.com" } })).json()) as any;
+    expect(moved._kmd.emailVerification.status).toBe("unconfirmed");
+  });
+
+  it("refuses a username or email that another user signs in with (409)", async () => {
+    const app = await createApp();
+    const victim = await signup(app);
+    await call(`/user/${app.id}/${victim._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(victim.token) }, json: { email: "victim@example.com" } });
+    const shadow = await call(`/user/${app.id}`, { method: "POST", headers: { Authorization: appAuth(app) }, json: { username: "Victim@Example.com", password: "password123" } });
+    expect(await errorOf(shadow)).toMatchObject({ status: 409, error: "UserAlreadyExists" });
+    const other = await signup(app);
+    const steal = await call(`/user/${app.id}/${other._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(other.token) }, json: { email: victim.username } });
+    expect(await errorOf(steal)).toMatchObject({ status: 409, error: "UserAlreadyExists" });
+  });
+
   it("refuses a too-short new password and keeps the old one", async () => {
     const app = await createApp();
     const u = await signup(app);
@@ -343,6 +384,14 @@ describe("_lookup and rpc", () => {
       const res = await call(`/user/${app.id}/_lookup`, { method: "POST", headers: { Authorization: kinveyAuth(a.token) }, json: query });
       expect(await errorOf(res)).toMatchObject({ status: 400, error: "InvalidQuerySyntax" });
     }
+  });
+
+  it("_lookup refuses more than 20 fields with InvalidQuerySyntax, not a 500", async () => {
+    const app = await createApp();
+    const a = await signup(app);
+    const query = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`f${i}`, "x"]));
+    const res = await call(`/user/${app.id}/_lookup`, { method: "POST", headers: { Authorization: kinveyAuth(a.token) }, json: query });
+    expect(await errorOf(res)).toMatchObject({ status: 400, error: "InvalidQuerySyntax" });
   });
 
   it("check-username-exists answers both ways", async () => {

@@ -43,16 +43,18 @@ describe("Basic credentials", () => {
 });
 
 describe("rate limits", () => {
-  const keys = limitKeys("app", "1.2.3.4", "Alice");
-  it("waits only when a live window is full", () => {
+  it("refuses only the attempts past a live window's limit (counters include this attempt)", async () => {
+    const keys = await limitKeys("app", "1.2.3.4", "Alice");
     const now = 1_000_000;
-    expect(retryAfter([{ key: keys.account!, window_start: now - 1000, count: RATE_LIMITS.account.max - 1 }], keys, now)).toBe(0);
-    expect(retryAfter([{ key: keys.account!, window_start: now - 1000, count: RATE_LIMITS.account.max }], keys, now)).toBe(Math.ceil((RATE_LIMITS.account.windowMs - 1000) / 1000));
+    expect(retryAfter([{ key: keys.account!, window_start: now - 1000, count: RATE_LIMITS.account.max }], keys, now)).toBe(0);
+    expect(retryAfter([{ key: keys.account!, window_start: now - 1000, count: RATE_LIMITS.account.max + 1 }], keys, now)).toBe(Math.ceil((RATE_LIMITS.account.windowMs - 1000) / 1000));
     expect(retryAfter([{ key: keys.account!, window_start: now - RATE_LIMITS.account.windowMs, count: 99 }], keys, now)).toBe(0);
-    expect(retryAfter([{ key: keys.address, window_start: now, count: RATE_LIMITS.address.max }], keys, now)).toBeGreaterThan(0);
+    expect(retryAfter([{ key: keys.address, window_start: now, count: RATE_LIMITS.address.max + 1 }], keys, now)).toBeGreaterThan(0);
   });
-  it("keys accounts case-insensitively", () => {
-    expect(limitKeys("app", "ip", "ALICE").account).toBe(keys.account);
+  it("keys accounts case-insensitively, by hash", async () => {
+    const keys = await limitKeys("app", "1.2.3.4", "Alice");
+    expect((await limitKeys("app", "ip", "ALICE")).account).toBe(keys.account);
+    expect(keys.account).toMatch(/^acct:app:[0-9a-f]{64}$/);
   });
 });
 

@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import { RequestError } from "../http/errors";
 import { eventStatement } from "../events/log";
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from "./password";
-import { clearAccountCounter, countersStatement, limitKeys, recordFailure, retryAfter, type CounterRow } from "./rate-limit";
+import { countAttemptStatements, forgiveAttempt, limitKeys, retryAfter, type CounterRow } from "./rate-limit";
 import { userByIdentifierStatement, type UserRow } from "./users";
 
 export interface PasswordCheck {
@@ -18,29 +18,35 @@ export interface PasswordCheck {
   now?: number;
 }
 
+/** Longer identifiers or passwords are never valid: refused before any lookup or hashing. */
+export const MAX_IDENTIFIER_LENGTH = 320;
+export const MAX_PASSWORD_LENGTH = 1024;
+
 /**
  * The active user whose password this is. Throws RequestError `rate_limited` or
  * `invalid_credentials`; never says which part was wrong.
  */
 export async function checkPassword(env: Env, check: PasswordCheck): Promise<UserRow> {
+  if (check.identifier.length > MAX_IDENTIFIER_LENGTH || check.password.length > MAX_PASSWORD_LENGTH) {
+    throw new RequestError("invalid_credentials", "Invalid credentials.");
+  }
   const now = check.now ?? Date.now();
-  const keys = limitKeys(check.appId, check.clientAddress, check.identifier);
-  const [users, counters] = await env.DB.batch<UserRow | CounterRow>([
+  const keys = await limitKeys(check.appId, check.clientAddress, check.identifier);
+  const [users, ...counters] = await env.DB.batch<UserRow | CounterRow>([
     userByIdentifierStatement(env, check.appId, check.identifier),
-    countersStatement(env, keys),
+    ...countAttemptStatements(env, keys, now),
   ]);
   const user = (users?.results[0] as UserRow | undefined) ?? null;
-  const rows = (counters?.results ?? []) as CounterRow[];
+  const rows = counters.flatMap((c) => c.results as CounterRow[]);
   const wait = retryAfter(rows, keys, now);
   if (wait > 0) throw new RequestError("rate_limited", "Too many failed attempts; try again later.", wait);
 
   const ok = await verifyPassword(check.password, user?.password_hash ?? (await decoyHash()));
   if (!user || !ok || user.status !== "active") {
-    const event = eventStatement(env, check.appId, "user.authentication_failed", user?.id ?? null, { reason: "invalid_credentials" }, now);
-    await recordFailure(env, keys, now, [event]);
+    await eventStatement(env, check.appId, "user.authentication_failed", user?.id ?? null, { reason: "invalid_credentials" }, now).run();
     throw new RequestError("invalid_credentials", "Invalid credentials.");
   }
-  await clearAccountCounter(env, keys, rows);
+  await forgiveAttempt(env, keys);
   if (needsRehash(user.password_hash)) {
     const upgraded = await hashPassword(check.password);
     await env.DB.prepare("UPDATE users SET password_hash = ? WHERE app_id = ? AND id = ?").bind(upgraded, user.app_id, user.id).run();

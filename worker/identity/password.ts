@@ -34,7 +34,8 @@ export async function hashPassword(password: string, params: PasswordParams = CU
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parsed = parseHash(stored);
-  if (!parsed) return false;
+  // An unusable hash (e.g. a user with no password yet) still costs one hash: no timing oracle.
+  if (!parsed) return verifyPassword(password, await decoyHash()).then(() => false);
   const derived = await derive(password, parsed.salt, parsed.params);
   return timingSafeEqual(base64url(derived), parsed.hash);
 }

@@ -1,10 +1,11 @@
 /**
- * Credential-guessing limits (SPEC §10): failed attempts are counted per account and per
- * client address in fixed windows. Only failures write; a success reads the counters it
- * was going to read anyway (batched with the user lookup) and clears a non-zero account
- * counter.
+ * Credential-guessing limits (SPEC §10): attempts are counted per account and per client
+ * address in fixed windows. The attempt is counted BEFORE the password is checked, in the
+ * same D1 batch as the user lookup, so parallel guesses cannot all slip under the limit;
+ * a success then forgives its own attempt.
  */
 import type { Env } from "../env";
+import { sha256Hex } from "../util/crypto";
 
 export const RATE_LIMITS = {
   /** Failed passwords for one account, per window. */
@@ -24,46 +25,45 @@ export interface CounterRow {
   count: number;
 }
 
-export function limitKeys(appId: string, clientAddress: string, account?: string): LimitKeys {
+/** Counter keys; the account part is hashed so a long identifier cannot bloat the table. */
+export async function limitKeys(appId: string, clientAddress: string, account?: string): Promise<LimitKeys> {
   return {
     address: `addr:${appId}:${clientAddress}`,
-    ...(account !== undefined ? { account: `acct:${appId}:${account.toLowerCase()}` } : {}),
+    ...(account !== undefined ? { account: `acct:${appId}:${await sha256Hex(account.toLowerCase())}` } : {}),
   };
 }
 
-export function countersStatement(env: Env, keys: LimitKeys): D1PreparedStatement {
-  return env.DB.prepare("SELECT key, window_start, count FROM rate_limits WHERE key IN (?, ?)").bind(keys.address, keys.account ?? keys.address);
-}
-
-/** Seconds until the caller may try again, or 0 when it may try now. Pure. */
-export function retryAfter(rows: CounterRow[], keys: LimitKeys, now: number): number {
-  let wait = 0;
-  for (const row of rows) {
-    const rule = row.key === keys.account ? RATE_LIMITS.account : RATE_LIMITS.address;
-    const windowEnd = row.window_start + rule.windowMs;
-    if (windowEnd > now && row.count >= rule.max) wait = Math.max(wait, Math.ceil((windowEnd - now) / 1000));
-  }
-  return wait;
-}
-
-/** Counts a failure; `also` joins the same batch (the failure's event). */
-export async function recordFailure(env: Env, keys: LimitKeys, now = Date.now(), also: D1PreparedStatement[] = []): Promise<void> {
+/** Statements that count one attempt against each key and return the counters after it. */
+export function countAttemptStatements(env: Env, keys: LimitKeys, now: number): D1PreparedStatement[] {
   const upsert = (key: string, windowMs: number) =>
     env.DB.prepare(
       `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
        ON CONFLICT (key) DO UPDATE SET
          count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
-         window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END`,
+         window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END
+       RETURNING key, window_start, count`,
     ).bind(key, now, windowMs);
   const statements = [upsert(keys.address, RATE_LIMITS.address.windowMs)];
   if (keys.account) statements.push(upsert(keys.account, RATE_LIMITS.account.windowMs));
-  await env.DB.batch([...statements, ...also]);
+  return statements;
 }
 
-export async function clearAccountCounter(env: Env, keys: LimitKeys, rows: CounterRow[]): Promise<void> {
-  if (keys.account && rows.some((r) => r.key === keys.account && r.count > 0)) {
-    await env.DB.prepare("DELETE FROM rate_limits WHERE key = ?").bind(keys.account).run();
+/** Seconds until the caller may try again (0: this attempt is within the limits). Pure. */
+export function retryAfter(rows: CounterRow[], keys: LimitKeys, now: number): number {
+  let wait = 0;
+  for (const row of rows) {
+    const rule = row.key === keys.account ? RATE_LIMITS.account : RATE_LIMITS.address;
+    const windowEnd = row.window_start + rule.windowMs;
+    if (windowEnd > now && row.count > rule.max) wait = Math.max(wait, Math.ceil((windowEnd - now) / 1000));
   }
+  return wait;
+}
+
+/** A successful sign-in: the account starts afresh and the address gets its attempt back. */
+export async function forgiveAttempt(env: Env, keys: LimitKeys): Promise<void> {
+  const statements = [env.DB.prepare("UPDATE rate_limits SET count = max(count - 1, 0) WHERE key = ?").bind(keys.address)];
+  if (keys.account) statements.push(env.DB.prepare("DELETE FROM rate_limits WHERE key = ?").bind(keys.account));
+  await env.DB.batch(statements);
 }
 
 export function clientAddress(headers: Headers): string {

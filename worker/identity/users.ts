@@ -72,6 +72,27 @@ export function kinveyUserDoc(row: UserRow, authtoken?: string): Record<string, 
   return doc;
 }
 
+/** Everything a hard-deleted user leaves behind, to run in one batch with the event. */
+export function deleteUserStatements(env: Env, appId: string, userId: string): D1PreparedStatement[] {
+  return ["users", "sessions", "group_users", "user_roles", "user_permissions", "user_feature_flags", "passkeys"].map((table) =>
+    env.DB.prepare(`DELETE FROM ${table} WHERE app_id = ? AND ${table === "users" ? "id" : "user_id"} = ?`).bind(appId, userId),
+  );
+}
+
+/**
+ * True when another user already answers to `username` or `email` as a sign-in identifier
+ * (hosted login accepts either), so no one can shadow someone else's email with a username.
+ */
+export async function identifierTaken(env: Env, appId: string, selfId: string, username: string, email: string | null): Promise<boolean> {
+  const row = await env.DB.prepare(
+    `SELECT 1 AS x FROM users WHERE app_id = ?1 AND id != ?2
+        AND (username = ?3 OR email = lower(?3) OR (?4 IS NOT NULL AND (email = ?4 OR username = ?4))) LIMIT 1`,
+  )
+    .bind(appId, selfId, username, email)
+    .first<number>("x");
+  return row !== null;
+}
+
 export async function countUsers(env: Env, appId: string): Promise<number> {
   return (await env.DB.prepare("SELECT count(*) AS n FROM users WHERE app_id = ?").bind(appId).first<number>("n")) ?? 0;
 }

@@ -11,7 +11,7 @@ import { checkPassword } from "../identity/login";
 import { hashPassword } from "../identity/password";
 import { clientAddress } from "../identity/rate-limit";
 import { deleteSessionStatement, deleteUserSessionsStatement, prepareSession } from "../identity/sessions";
-import { kinveyUserDoc, newUserId, splitUserDoc, userById, type UserRow } from "../identity/users";
+import { deleteUserStatements, identifierTaken, kinveyUserDoc, newUserId, splitUserDoc, userById, type UserRow } from "../identity/users";
 import { randomToken } from "../util/crypto";
 import { allow, json, kinveyAuth, noContent, type KinveyContext, type KinveyEnv } from "./context";
 
@@ -64,6 +64,7 @@ userRoutes.post("/:appKey", async (c) => {
   const app = c.var.app;
   const now = Date.now();
   const id = newUserId();
+  if (await identifierTaken(c.env, app.id, id, username, email ?? null)) throw new KinveyError("UserAlreadyExists");
   const session = await prepareSession(c.env, app.id, id, "kinvey", { now });
   try {
     await c.env.DB.batch([
@@ -123,6 +124,7 @@ userRoutes.get("/:appKey/_me", (c) => {
 userRoutes.post("/:appKey/_lookup", async (c) => {
   allow(c, "user", "master");
   const query = await readJsonObject(c);
+  if (Object.keys(query).length > 20) throw new KinveyError("InvalidQuerySyntax", "A lookup takes at most 20 fields.");
   const where = ["app_id = ?", "status = 'active'"];
   const params: unknown[] = [c.var.app.id];
   for (const [field, value] of Object.entries(query)) {
@@ -173,15 +175,20 @@ userRoutes.put("/:appKey/:id", async (c) => {
   const username = body.username === undefined ? current.username : validUsername(body.username);
   const newPassword = body.password === undefined ? undefined : validPassword(c, body.password);
   const { email, profile } = userFields(body);
+  const nextEmail = email === undefined ? current.email : email;
+  if (await identifierTaken(c.env, app.id, id, username, nextEmail)) throw new KinveyError("UserAlreadyExists");
   const now = Date.now();
   const statements: D1PreparedStatement[] = [
     c.env.DB.prepare(
-      `UPDATE users SET username = ?, email = ?, profile = ?, updated_at = ?, claims_version = claims_version + 1
+      // A new address is not verified, whatever the old one was.
+      `UPDATE users SET username = ?, email = ?, email_verified = CASE WHEN email IS ? THEN email_verified ELSE 0 END,
+              profile = ?, updated_at = ?, claims_version = claims_version + 1
          ${newPassword ? ", password_hash = ?, password_changed_at = ?" : ""}
        WHERE app_id = ? AND id = ?`,
     ).bind(
       username,
-      email === undefined ? current.email : email,
+      nextEmail,
+      nextEmail,
       JSON.stringify(profile),
       now,
       ...(newPassword ? [await hashPassword(newPassword), now] : []),
@@ -226,11 +233,12 @@ userRoutes.delete("/:appKey/:id", async (c) => {
   if (!user || (user.status === "disabled" && (principal.kind !== "master" || !hard))) throw new KinveyError("UserNotFound");
   const now = Date.now();
   await c.env.DB.batch([
-    hard
-      ? c.env.DB.prepare("DELETE FROM users WHERE app_id = ? AND id = ?").bind(app.id, id)
-      : c.env.DB.prepare("UPDATE users SET status = 'disabled', updated_at = ? WHERE app_id = ? AND id = ?").bind(now, app.id, id),
-    deleteUserSessionsStatement(c.env, app.id, id),
-    ...(hard ? [c.env.DB.prepare("DELETE FROM group_users WHERE app_id = ? AND user_id = ?").bind(app.id, id)] : []),
+    ...(hard
+      ? deleteUserStatements(c.env, app.id, id)
+      : [
+          c.env.DB.prepare("UPDATE users SET status = 'disabled', updated_at = ? WHERE app_id = ? AND id = ?").bind(now, app.id, id),
+          deleteUserSessionsStatement(c.env, app.id, id),
+        ]),
     eventStatement(c.env, app.id, "user.deleted", id, { hard }, now),
   ]);
   await endUserChains(c.env, app.id, id, "user_deleted", now);

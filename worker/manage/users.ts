@@ -9,7 +9,7 @@ import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
 import { hashPassword } from "../identity/password";
 import { deleteUserSessionsStatement } from "../identity/sessions";
-import { newUserId, userById, type UserRow } from "../identity/users";
+import { deleteUserStatements, newUserId, userById, type UserRow } from "../identity/users";
 import { bumpUserClaimsStatement, invalidateClaims } from "./claims";
 import { bad, iso, isUniqueViolation, need, notFound, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { endUserChains } from "../chains/api";
@@ -222,7 +222,9 @@ userRoutes.patch("/user", need("update:users"), async (c) => {
     if (body[key] !== undefined && typeof body[key] !== "boolean") bad(`${key} must be a boolean.`);
   }
   if (typeof body.is_password_reset_requested === "boolean") profile.is_password_reset_requested = body.is_password_reset_requested;
-  const status: UserRow["status"] = body.is_suspended === true ? "suspended" : body.is_suspended === false ? "active" : row.status;
+  // Suspension toggles active/suspended only: a user disabled through Kinvey stays disabled.
+  const status: UserRow["status"] =
+    row.status === "disabled" ? row.status : body.is_suspended === true ? "suspended" : body.is_suspended === false ? "active" : row.status;
   const suspending = status !== "active" && row.status === "active";
   const now = Date.now();
   const next: UserRow = { ...row, profile: JSON.stringify(profile), status, updated_at: now };
@@ -259,11 +261,7 @@ userRoutes.delete("/user", need("delete:users"), async (c) => {
   const now = Date.now();
   const db = c.env.DB;
   await db.batch([
-    db.prepare("DELETE FROM users WHERE app_id = ? AND id = ?").bind(app.id, row.id),
-    db.prepare("DELETE FROM sessions WHERE app_id = ? AND user_id = ?").bind(app.id, row.id),
-    db.prepare("DELETE FROM user_roles WHERE app_id = ? AND user_id = ?").bind(app.id, row.id),
-    db.prepare("DELETE FROM user_permissions WHERE app_id = ? AND user_id = ?").bind(app.id, row.id),
-    db.prepare("DELETE FROM user_feature_flags WHERE app_id = ? AND user_id = ?").bind(app.id, row.id),
+    ...deleteUserStatements(c.env, app.id, row.id),
     eventStatement(c.env, app.id, "user.deleted", row.id, { user: { id: row.id } }, now, "api"),
   ]);
   await endUserChains(c.env, app.id, row.id, "user_deleted", now);

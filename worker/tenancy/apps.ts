@@ -19,6 +19,8 @@ export interface App {
 }
 
 const CACHE_TTL_MS = 30_000;
+/** Misses are cached too, so the map is bounded: the oldest entries go first. */
+const CACHE_MAX_ENTRIES = 1000;
 type Lookup = `id:${string}` | `slug:${string}` | `domain:${string}`;
 const cache = new Map<Lookup, { app: App | null; until: number }>();
 
@@ -56,11 +58,17 @@ async function lookup(env: Env, key: Lookup): Promise<App | null> {
   const [kind, value] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
   const row = await env.DB.prepare(`SELECT * FROM apps WHERE ${COLUMN[kind]} = ?`).bind(value).first<AppRow>();
   const app = row ? appFromRow(row) : null;
+  cache.delete(key);
   cache.set(key, { app, until: Date.now() + CACHE_TTL_MS });
+  if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value as Lookup);
   return app;
 }
 
-export function appById(env: Env, id: string): Promise<App | null> {
+/** App keys are `kid_` + letters and digits; anything else is not looked up at all. */
+export const APP_KEY = /^kid_[A-Za-z0-9]{1,64}$/;
+
+export async function appById(env: Env, id: string): Promise<App | null> {
+  if (!APP_KEY.test(id)) return null;
   return lookup(env, `id:${id}`);
 }
 
