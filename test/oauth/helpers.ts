@@ -125,6 +125,8 @@ export async function login(
     code_challenge_method: "S256",
     ...params,
   };
+  // An empty override removes the parameter.
+  for (const [k, v] of Object.entries(query)) if (v === "") delete (query as Record<string, string>)[k];
   const page = await browser.fetch(authorizePath(query));
   let res = page;
   if (page.status === 200) {
