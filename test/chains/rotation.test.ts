@@ -177,4 +177,19 @@ describe("rotation", () => {
     expect(a2).toMatchObject({ claimsStale: false, grant: { claims: { email: "new@example.com" } } });
     expect(ok(await rotateChain(env, app, b.refreshToken, "client-a", T + 3)).claimsStale).toBe(true);
   });
+
+  it("claims: an invalidation that lands while claims are being rebuilt is not lost", async () => {
+    const { app, user } = await fixture();
+    const a = await startChain(env, app, user._id, grant(), T);
+    await invalidateUserClaims(env, app.id, user._id);
+    const a1 = ok(await rotateChain(env, app, a.refreshToken, "client-a", T + 1));
+    expect(a1.claimsStale).toBe(true);
+    // The caller is rebuilding claims from D1 when another change lands.
+    await invalidateUserClaims(env, app.id, user._id);
+    await updateChainClaims(env, app, user._id, a.chainId, { email: "rebuilt-before-second-change" });
+    const a2 = ok(await rotateChain(env, app, a1.refreshToken, "client-a", T + 2));
+    expect(a2.claimsStale).toBe(true);
+    await updateChainClaims(env, app, user._id, a.chainId, { email: "rebuilt-after" });
+    expect(ok(await rotateChain(env, app, a2.refreshToken, "client-a", T + 3))).toMatchObject({ claimsStale: false, grant: { claims: { email: "rebuilt-after" } } });
+  });
 });

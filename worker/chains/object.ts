@@ -59,7 +59,9 @@ interface ChainRow extends Record<string, SqlStorageValue> {
   auth_time: number;
   auth_method: string;
   claims: string;
-  claims_stale: number;
+  claims_epoch: number;
+  claims_fresh: number;
+  claims_seen: number;
   generation: number;
   current_hash: string;
   previous_hash: string | null;
@@ -134,7 +136,9 @@ export class RefreshChains extends DurableObject<Env> {
          auth_time INTEGER NOT NULL,
          auth_method TEXT NOT NULL,
          claims TEXT NOT NULL,
-         claims_stale INTEGER NOT NULL DEFAULT 0,
+         claims_epoch INTEGER NOT NULL DEFAULT 0,
+         claims_fresh INTEGER NOT NULL DEFAULT 0,
+         claims_seen INTEGER NOT NULL DEFAULT 0,
          generation INTEGER NOT NULL,
          current_hash TEXT NOT NULL,
          previous_hash TEXT,
@@ -158,6 +162,18 @@ export class RefreshChains extends DurableObject<Env> {
 
   private row(chainId: string): ChainRow | null {
     return this.sql.exec<ChainRow>("SELECT * FROM chain WHERE id = ?", chainId).toArray()[0] ?? null;
+  }
+
+  /**
+   * Claims freshness is tracked with epochs rather than a flag so that an invalidation
+   * landing while the caller rebuilds claims is not lost: invalidation bumps claims_epoch;
+   * a refresh that reports staleness records the epoch it saw (claims_seen); a rebuilt
+   * snapshot is fresh only up to that epoch. Anything invalidated after the report stays stale.
+   */
+  private reportStale(row: ChainRow): boolean {
+    if (row.claims_fresh >= row.claims_epoch) return false;
+    if (row.claims_seen !== row.claims_epoch) this.sql.exec("UPDATE chain SET claims_seen = claims_epoch WHERE id = ?", row.id);
+    return true;
   }
 
   private end(chainId: string, reason: string, now: number): void {
@@ -202,9 +218,9 @@ export class RefreshChains extends DurableObject<Env> {
       const secret = randomBytes(32);
       const expiry = expiryOf({ createdAt: now, lastUsedAt: now }, settings);
       this.sql.exec(
-        `INSERT INTO chain (id, client_id, session_id, scope, auth_time, auth_method, claims, claims_stale, generation,
+        `INSERT INTO chain (id, client_id, session_id, scope, auth_time, auth_method, claims, generation,
                             current_hash, previous_hash, successor_wrap, created_at, last_used_at, rotated_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 0, 1, ?, NULL, NULL, ?, ?, NULL, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, NULL, NULL, ?, ?, NULL, ?)`,
         chainId,
         grant.clientId,
         grant.sessionId,
@@ -254,7 +270,7 @@ export class RefreshChains extends DurableObject<Env> {
             this.end(chainId, "reused", now);
             return { ok: false, reason: "reused" };
           }
-          return { ok: true, secret: base64url(successor), grant: grantOf(row), claimsStale: row.claims_stale === 1 };
+          return { ok: true, secret: base64url(successor), grant: grantOf(row), claimsStale: this.reportStale(row) };
         }
         case "rotate": {
           const next = randomBytes(32);
@@ -273,7 +289,7 @@ export class RefreshChains extends DurableObject<Env> {
             Math.min(expiry.idle, expiry.absolute),
             chainId,
           );
-          return { ok: true, secret: base64url(next), grant: grantOf(row), claimsStale: row.claims_stale === 1 };
+          return { ok: true, secret: base64url(next), grant: grantOf(row), claimsStale: this.reportStale(row) };
         }
       }
     });
@@ -337,11 +353,11 @@ export class RefreshChains extends DurableObject<Env> {
 
   /** Every live chain must rebuild its claims on its next refresh. Returns how many were marked. */
   invalidateClaims(): number {
-    return this.sql.exec("UPDATE chain SET claims_stale = 1 WHERE ended_at IS NULL").rowsWritten;
+    return this.sql.exec("UPDATE chain SET claims_epoch = claims_epoch + 1 WHERE ended_at IS NULL").rowsWritten;
   }
 
   /** Stores a rebuilt claims snapshot; the chain's refreshes are D1-free again. */
   updateClaims(chainId: string, claims: string): boolean {
-    return this.sql.exec("UPDATE chain SET claims = ?, claims_stale = 0 WHERE id = ? AND ended_at IS NULL", claims, chainId).rowsWritten > 0;
+    return this.sql.exec("UPDATE chain SET claims = ?, claims_fresh = claims_seen WHERE id = ? AND ended_at IS NULL", claims, chainId).rowsWritten > 0;
   }
 }
