@@ -13,6 +13,8 @@ import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
 import { oauthRoutes } from "./oauth/routes";
+import { passkeyAdminRoutes } from "./passkeys/admin";
+import { passkeyRoutes } from "./passkeys/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -46,9 +48,11 @@ export function buildApp() {
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/admin", passkeyAdminRoutes);
   app.route("/", oauthRoutes);
   app.route("/.well-known", kiaviAuthRoutes);
   app.route("/", browserRoutes);
+  app.route("/", passkeyRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;

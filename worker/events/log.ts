@@ -24,7 +24,11 @@ export type EventType =
   | "user.role_assigned"
   | "user.role_removed"
   | "user.permission_assigned"
-  | "user.permission_removed";
+  | "user.permission_removed"
+  | "passkey.created"
+  | "passkey.renamed"
+  | "passkey.deleted"
+  | "passkey.reset";
 
 export function newEventId(): string {
   return `event_${randomId(24)}`;
