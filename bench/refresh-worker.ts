@@ -1,7 +1,8 @@
 /**
  * Bench-only entry (never deployed): the real worker plus three routes the bench needs.
  * - /__bench/hello: the hello-world ceiling, served by the same isolate.
- * - /__bench/start: starts a chain for a user (the bench cannot run a browser login per chain).
+ * - /__bench/start: starts a chain for a user with the claims snapshot the authorization_code
+ *   grant would store (the bench does not run a browser login per chain).
  * - /__bench/rotate: rotateChain over DO RPC, shaped like the refresh grant (form in, JSON out);
  *   used only when the real /oauth2/token refresh grant is not in this build.
  * Everything else goes to the real worker, so HTTP-mode refreshes hit /oauth2/token itself.
@@ -9,6 +10,8 @@
 import worker from "../worker/index";
 import type { Env } from "../worker/env";
 import { rotateChain, startChain } from "../worker/chains/api";
+import { buildClaims } from "../worker/identity/claims";
+import { userById } from "../worker/identity/users";
 import { appById } from "../worker/tenancy/apps";
 
 export { RefreshChains } from "../worker/index";
@@ -25,13 +28,17 @@ export default {
     if (url.pathname === "/__bench/hello") return new Response("hello");
     if (url.pathname === "/__bench/start") {
       const body = (await request.json()) as { appId: string; userId: string; clientId: string; scope?: string };
-      const started = await startChain(env, await app(env, body.appId), body.userId, {
+      const found = await app(env, body.appId);
+      const user = await userById(env, found.id, body.userId);
+      if (!user) throw new Error(`no user ${body.userId}`);
+      // The snapshot an authorization_code grant would have stored.
+      const started = await startChain(env, found, body.userId, {
         clientId: body.clientId,
         sessionId: null,
-        scope: body.scope ?? "openid offline",
+        scope: body.scope ?? "openid offline email profile",
         authTime: Math.floor(Date.now() / 1000),
         authMethod: "password",
-        claims: { email: `${body.userId}@bench.test`, roles: [], permissions: [] },
+        claims: { ...(await buildClaims(env, found, user)) },
       });
       return Response.json(started);
     }

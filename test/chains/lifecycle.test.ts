@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
+  chainsStub,
   endChain,
   endSessionChains,
   endUserChains,
@@ -10,6 +11,7 @@ import {
   startChain,
   type RotateResult,
 } from "../../worker/chains/api";
+import { formatRefreshToken } from "../../worker/chains/token";
 import { sha256Hex } from "../../worker/util/crypto";
 import { call, kinveyAuth, masterAuth } from "../helpers";
 import { fixture, grant } from "./setup";
@@ -103,6 +105,45 @@ describe("chains end with the user's credentials", () => {
     await endChain(env, app.id, user._id, b.chainId, "admin");
     expect(await listUserChains(env, app.id, user._id)).toEqual([]);
     expect(await liveIndexRows(app.id, user._id)).toBe(0);
+  });
+});
+
+describe("the D1 index stays a superset of live chains", () => {
+  async function insertRow(appId: string, userId: string, id: string, createdAt: number) {
+    await env.DB.prepare("INSERT INTO chains (id, app_id, user_id, client_id, session_id, created_at, expires_at) VALUES (?, ?, ?, 'client-a', NULL, ?, ?)")
+      .bind(id, appId, userId, createdAt, createdAt + 1e9)
+      .run();
+  }
+  const ended = async (id: string) => (await env.DB.prepare("SELECT ended_at FROM chains WHERE id = ?").bind(id).first<number | null>("ended_at")) !== null;
+
+  it("ending all closes rows the object ended, rows left by a crashed end, and old rows of starts that never landed", async () => {
+    const { app, user } = await fixture();
+    const a = await startChain(env, app, user._id, grant());
+    const b = await startChain(env, app, user._id, grant());
+    // A crash after the object ended b but before D1 heard of it.
+    expect(await chainsStub(env, app.id, user._id).revokeChain(b.chainId, "admin", Date.now())).toBe(true);
+    // A start that wrote its row two minutes ago and died before reaching the object.
+    await insertRow(app.id, user._id, "f".repeat(24), Date.now() - 120_000);
+    expect(await endUserChains(env, app.id, user._id, "password_changed")).toBe(1);
+    for (const id of [a.chainId, b.chainId, "f".repeat(24)]) expect(await ended(id), id).toBe(true);
+  });
+
+  it("ending all never closes the row of a start in flight, so that chain stays endable", async () => {
+    const { app, user } = await fixture();
+    await startChain(env, app, user._id, grant());
+    // A start in flight: its row is written, its object call has not landed yet.
+    const inflight = "e".repeat(24);
+    await insertRow(app.id, user._id, inflight, Date.now());
+    await endUserChains(env, app.id, user._id, "password_changed");
+    expect(await ended(inflight)).toBe(false);
+    // The start lands; a later end still reaches it because the index still lists it.
+    const started = await chainsStub(env, app.id, user._id).start(inflight, { ...grant(), claims: "{}" }, Date.now(), {
+      ...app.settings,
+    });
+    const token = formatRefreshToken(app.id, user._id, inflight, started.secret);
+    ok(await rotateChain(env, app, token, "client-a"));
+    expect(await endUserChains(env, app.id, user._id, "tokens_revoked")).toBe(1);
+    expect(await ended(inflight)).toBe(true);
   });
 });
 

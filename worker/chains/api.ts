@@ -3,16 +3,20 @@
  * object is the truth; the D1 `chains` table is an index for listing and for finding whom
  * to end without waking objects.
  *
- * How the index stays consistent: it is kept a SUPERSET of the live chains.
- * - Starting writes the D1 row FIRST, then the object. A crash in between leaves an index
- *   row for a chain that never existed: listing-only noise that ends at its expires_at,
- *   and ending it is a no-op. The reverse order could leave a live chain that the index
- *   does not know, which a password change (that asks the index first) would miss.
- * - Ending writes the object FIRST, then sets ended_at in D1. A crash in between leaves
- *   the index showing a chain the object already refuses; the next end-all sweeps it.
- * - Idle/absolute expiry is decided by the object alone; the index's expires_at is the
- *   absolute end, so an idle-expired chain may look live there until then (or until an
- *   end sweeps it). Security never depends on the index, only on the object.
+ * How the index stays consistent: it is kept a SUPERSET of the live chains, because the
+ * callers that end chains (password change, logout, deletion) ask the index first and skip
+ * the object when it lists nothing live.
+ * - Starting writes the D1 row FIRST, then the object. A crash in between leaves a row for
+ *   a chain that never existed: it costs an object call, and the next end-many closes it.
+ *   The reverse order could leave a live chain the index does not know, which a later
+ *   password change would then miss.
+ * - Ending writes the object FIRST, then sets ended_at in D1. A crash in between leaves a
+ *   row for a chain the object already refuses; the next end-many closes it.
+ * - End-many closes only rows the object does not hold live, and never a young row the
+ *   object did not end (a start in flight, see indexAfterEndMany), so a login racing a
+ *   password change cannot leave a live chain the index calls ended.
+ * - Idle/absolute expiry is decided by the object alone; a chain that expires in the object
+ *   is closed in the index when a refresh finds it expired, or by the next end-many.
  * The refresh path (rotateChain) reads and writes no D1 at all; only its failure paths
  * that end a chain (reuse, expiry) write the event and ended_at afterwards.
  */
@@ -20,6 +24,7 @@ import type { Env } from "../env";
 import { eventStatement } from "../events/log";
 import type { App } from "../tenancy/apps";
 import { randomId } from "../util/crypto";
+import type { EndOutcome } from "./object";
 import { formatRefreshToken, parseRefreshToken } from "./token";
 
 /** What a chain is bound to; stored in the user's RefreshChains object. */
@@ -62,6 +67,40 @@ async function indexEnded(env: Env, appId: string, userId: string, ids: string[]
     ...extra,
   ];
   if (statements.length) await env.DB.batch(statements);
+}
+
+/**
+ * The index is a superset of live chains, so no live row means no live chain: callers skip
+ * the object, which spares waking (and creating) an object for every user without chains.
+ */
+async function hasLiveIndexRow(env: Env, appId: string, userId: string, sessionId?: string): Promise<boolean> {
+  const row = await env.DB.prepare(
+    `SELECT 1 AS x FROM chains WHERE app_id = ? AND user_id = ? AND ended_at IS NULL${sessionId === undefined ? "" : " AND session_id = ?"} LIMIT 1`,
+  )
+    .bind(appId, userId, ...(sessionId === undefined ? [] : [sessionId]))
+    .first<number>("x");
+  return row !== null;
+}
+
+/** A start writes its index row before its chain exists; this long covers one in flight. */
+const START_GRACE_MS = 60_000;
+
+/**
+ * After the object ended several chains, close in the index every row the object does not
+ * hold live: the ones it just ended, ones it ended earlier (an end that crashed before
+ * reaching D1), and old rows it never heard of (a start that crashed before reaching it).
+ * Never a row the object has not heard of that is younger than START_GRACE_MS: that may be
+ * a start in flight, whose row exists before its chain does, and closing it would hide a
+ * chain about to be live from every later end.
+ */
+async function indexAfterEndMany(env: Env, appId: string, userId: string, outcome: EndOutcome, now: number, sessionId?: string): Promise<void> {
+  await env.DB.prepare(
+    `UPDATE chains SET ended_at = ? WHERE app_id = ? AND user_id = ? AND ended_at IS NULL${sessionId === undefined ? "" : " AND session_id = ?"}
+       AND id NOT IN (SELECT value FROM json_each(?))
+       AND (created_at < ? OR id IN (SELECT value FROM json_each(?)))`,
+  )
+    .bind(now, appId, userId, ...(sessionId === undefined ? [] : [sessionId]), JSON.stringify(outcome.live), now - START_GRACE_MS, JSON.stringify(outcome.known))
+    .run();
 }
 
 export async function startChain(env: Env, app: App, userId: string, grant: ChainGrant, now = Date.now()): Promise<StartedChain> {
@@ -128,37 +167,27 @@ export async function endChain(env: Env, appId: string, userId: string, chainId:
 }
 
 export async function endSessionChains(env: Env, appId: string, userId: string, sessionId: string, reason: string): Promise<void> {
-  // The index is a superset of live chains, so no live row means no live chain: skip the object.
-  const live = await env.DB.prepare("SELECT 1 AS x FROM chains WHERE app_id = ? AND user_id = ? AND session_id = ? AND ended_at IS NULL LIMIT 1")
-    .bind(appId, userId, sessionId)
-    .first<number>("x");
-  if (!live) return;
+  if (!(await hasLiveIndexRow(env, appId, userId, sessionId))) return;
   const now = Date.now();
-  await chainsStub(env, appId, userId).endBySession(sessionId, reason, now);
-  await env.DB.prepare("UPDATE chains SET ended_at = ? WHERE app_id = ? AND user_id = ? AND session_id = ? AND ended_at IS NULL")
-    .bind(now, appId, userId, sessionId)
-    .run();
+  const outcome = await chainsStub(env, appId, userId).endBySession(sessionId, reason, now);
+  await indexAfterEndMany(env, appId, userId, outcome, now, sessionId);
 }
 
 export async function endUserChains(env: Env, appId: string, userId: string, reason: string, now = Date.now()): Promise<number> {
-  const live = await env.DB.prepare("SELECT count(*) AS n FROM chains WHERE app_id = ? AND user_id = ? AND ended_at IS NULL")
-    .bind(appId, userId)
-    .first<number>("n");
-  if (!live) return 0;
-  const ended = await chainsStub(env, appId, userId).revokeAll(reason, now);
-  await env.DB.prepare("UPDATE chains SET ended_at = ? WHERE app_id = ? AND user_id = ? AND ended_at IS NULL").bind(now, appId, userId).run();
-  return ended.length;
+  if (!(await hasLiveIndexRow(env, appId, userId))) return 0;
+  const outcome = await chainsStub(env, appId, userId).revokeAll(reason, now);
+  await indexAfterEndMany(env, appId, userId, outcome, now);
+  return outcome.ended.length;
 }
 
 /** Claims-invalidation hook (management API): every chain of the user rebuilds claims on next refresh. */
 export async function invalidateUserClaims(env: Env, appId: string, userId: string): Promise<void> {
-  const live = await env.DB.prepare("SELECT 1 AS x FROM chains WHERE app_id = ? AND user_id = ? AND ended_at IS NULL LIMIT 1")
-    .bind(appId, userId)
-    .first<number>("x");
-  if (!live) return;
+  if (!(await hasLiveIndexRow(env, appId, userId))) return;
   await chainsStub(env, appId, userId).invalidateClaims();
 }
 
+/** Live chains, oldest first, as the object knows them (the index only says whether to ask). */
 export async function listUserChains(env: Env, appId: string, userId: string): Promise<ChainSummary[]> {
+  if (!(await hasLiveIndexRow(env, appId, userId))) return [];
   return chainsStub(env, appId, userId).list(Date.now());
 }

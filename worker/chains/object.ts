@@ -49,6 +49,13 @@ export interface ObjectChainSummary {
   expiresAt: number;
 }
 
+/** What an end-many call did: the ids it ended; the ids still live and all ids it holds afterwards. */
+export interface EndOutcome {
+  ended: string[];
+  live: string[];
+  known: string[];
+}
+
 export type StartSettings = RotationSettings & { max_chains_per_user: number };
 
 interface ChainRow extends Record<string, SqlStorageValue> {
@@ -319,17 +326,24 @@ export class RefreshChains extends DurableObject<Env> {
     return true;
   }
 
-  /** Ends every live chain of the user; returns the ids it ended. */
-  revokeAll(reason: string, now = Date.now()): string[] {
-    return this.sql
+  /** Which chains this object holds, and which of them are still live (for the index, see api.ts). */
+  private holdings(): { live: string[]; known: string[] } {
+    const rows = this.sql.exec<{ id: string; ended_at: number | null }>("SELECT id, ended_at FROM chain").toArray();
+    return { live: rows.filter((r) => r.ended_at === null).map((r) => r.id), known: rows.map((r) => r.id) };
+  }
+
+  /** Ends every live chain of the user. */
+  revokeAll(reason: string, now = Date.now()): EndOutcome {
+    const ended = this.sql
       .exec<{ id: string }>("UPDATE chain SET ended_at = ?, end_reason = ?, successor_wrap = NULL WHERE ended_at IS NULL RETURNING id", now, reason)
       .toArray()
       .map((r) => r.id);
+    return { ended, ...this.holdings() };
   }
 
-  /** Ends the chains a session began (logout); returns their ids. */
-  endBySession(sessionId: string, reason: string, now: number): string[] {
-    return this.sql
+  /** Ends the chains a session began (logout). */
+  endBySession(sessionId: string, reason: string, now: number): EndOutcome {
+    const ended = this.sql
       .exec<{ id: string }>(
         "UPDATE chain SET ended_at = ?, end_reason = ?, successor_wrap = NULL WHERE session_id = ? AND ended_at IS NULL RETURNING id",
         now,
@@ -338,6 +352,7 @@ export class RefreshChains extends DurableObject<Env> {
       )
       .toArray()
       .map((r) => r.id);
+    return { ended, ...this.holdings() };
   }
 
   /** Live chains, oldest first. `expiresAt` is the sooner of the idle and absolute ends as of the last write. */

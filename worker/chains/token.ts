@@ -42,7 +42,8 @@ export function parseRefreshToken(token: string): ParsedRefreshToken | null {
   const parts = token.split(".");
   if (parts.length !== 4) return null;
   const [a, u, chainId, secret] = parts as [string, string, string, string];
-  if (!CHAIN_ID.test(chainId) || !SECRET.test(secret)) return null;
+  // Canonical base64url only, so one secret has exactly one spelling.
+  if (!CHAIN_ID.test(chainId) || !SECRET.test(secret) || base64url(fromBase64url(secret)) !== secret) return null;
   const appId = decodeId(a);
   const userId = decodeId(u);
   if (appId === null || userId === null) return null;
