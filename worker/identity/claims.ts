@@ -81,22 +81,25 @@ export function profileClaims(user: UserRow): ProfileClaims {
  * The three reads behind roles, permissions and flags, so a caller can batch them with
  * its own reads (the code exchange reads the user and session in the same round trip).
  */
-export function claimsQueries(env: Env, appId: string, userId: string): D1PreparedStatement[] {
+export function claimsQueries(env: Env, appId: string, userId: string, userSql = "?2"): D1PreparedStatement[] {
+  // `userSql` lets a caller name the user by an expression over ?1 (app id) and ?2 (the
+  // bound value), such as the user of an authorization code consumed in the same batch.
+  const u = userSql;
   return [
     env.DB.prepare(
-      "SELECT r.id, r.key, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.app_id = ur.app_id WHERE ur.app_id = ? AND ur.user_id = ? ORDER BY r.key",
+      `SELECT r.id, r.key, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.app_id = ur.app_id WHERE ur.app_id = ?1 AND ur.user_id = ${u} ORDER BY r.key`,
     ).bind(appId, userId),
     env.DB.prepare(
       `SELECT p.key FROM permissions p
         WHERE p.app_id = ?1
-          AND (p.id IN (SELECT permission_id FROM user_permissions WHERE app_id = ?1 AND user_id = ?2)
+          AND (p.id IN (SELECT permission_id FROM user_permissions WHERE app_id = ?1 AND user_id = ${u})
                OR p.id IN (SELECT rp.permission_id FROM role_permissions rp JOIN user_roles ur ON ur.role_id = rp.role_id
-                            WHERE ur.app_id = ?1 AND ur.user_id = ?2))
+                            WHERE ur.app_id = ?1 AND ur.user_id = ${u}))
         ORDER BY p.key`,
     ).bind(appId, userId),
     env.DB.prepare(
       `SELECT f.key, f.type, f.default_value, uf.value FROM feature_flags f
-         LEFT JOIN user_feature_flags uf ON uf.app_id = f.app_id AND uf.key = f.key AND uf.user_id = ?2
+         LEFT JOIN user_feature_flags uf ON uf.app_id = f.app_id AND uf.key = f.key AND uf.user_id = ${u}
         WHERE f.app_id = ?1 ORDER BY f.key`,
     ).bind(appId, userId),
   ];

@@ -54,12 +54,36 @@ export function presentedClient(authorization: string | null | undefined, form: 
   return secret !== undefined ? { clientId: id, secret, method: "client_secret_post" } : { clientId: id, secret: null, method: "none" };
 }
 
+/**
+ * Clients are read on every token request; like apps, they are cached per isolate for a
+ * short while (the operator API can create clients but not change or delete them).
+ */
+const CLIENT_TTL_MS = 30_000;
+const clientCache = new Map<string, { client: Client | null; until: number }>();
+
+async function cachedClient(env: Env, appId: string, clientId: string): Promise<Client | null> {
+  const key = `${appId}\u0000${clientId}`;
+  const hit = clientCache.get(key);
+  if (hit && hit.until > Date.now()) return hit.client;
+  const client = await clientById(env, appId, clientId);
+  // Unknown ids are not cached: a client created a moment ago must work at once.
+  if (client) {
+    if (clientCache.size > 10_000) clientCache.clear();
+    clientCache.set(key, { client, until: Date.now() + CLIENT_TTL_MS });
+  }
+  return client;
+}
+
+export function clearClientCache(): void {
+  clientCache.clear();
+}
+
 /** The authenticated client of the request; throws `invalid_client` (401). */
 export async function authenticateClient(env: Env, appId: string, authorization: string | null | undefined, form: URLSearchParams): Promise<Client> {
   const presented = presentedClient(authorization, form);
   const basic = presented.method === "client_secret_basic";
   if (presented.clientId.length > 128) throw invalidClient("Unknown client.", basic);
-  const client = await clientById(env, appId, presented.clientId);
+  const client = await cachedClient(env, appId, presented.clientId);
   if (!client) throw invalidClient("Unknown client.", basic);
   if (client.type === "public") {
     if (presented.secret !== null) throw invalidClient("Public clients do not have a secret and must not send one.", basic);

@@ -79,13 +79,27 @@ export async function issueCode(env: Env, appId: string, grant: CodeGrant, now =
   return code;
 }
 
-/** Consumes the code atomically. Expiry and bindings are the caller's checks. */
-export async function consumeCode(env: Env, appId: string, code: string, now = Date.now()): Promise<ConsumedCode> {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(code)) return { ok: false, reason: "unknown" };
-  const codeHash = await sha256Hex(code);
-  const row = await env.DB.prepare("UPDATE auth_codes SET consumed_at = ? WHERE code_hash = ? AND app_id = ? AND consumed_at IS NULL RETURNING *")
-    .bind(now, codeHash, appId)
-    .first<CodeRow>();
+/** The stored hash of a well-formed code; null for anything that cannot be a code. */
+export async function codeHashOf(code: string): Promise<string | null> {
+  return /^[A-Za-z0-9_-]{43}$/.test(code) ? sha256Hex(code) : null;
+}
+
+/**
+ * Consumes the code atomically: the only statement that can turn an unused code into a
+ * used one. Batched by the exchange with its reads (see USER_OF_CODE), so a code exchange
+ * is one D1 round trip before the tokens are signed.
+ */
+export function consumeStatement(env: Env, appId: string, codeHash: string, now: number): D1PreparedStatement {
+  return env.DB.prepare("UPDATE auth_codes SET consumed_at = ? WHERE code_hash = ? AND app_id = ? AND consumed_at IS NULL RETURNING *").bind(now, codeHash, appId);
+}
+
+/** SQL for "the user of the code", with ?1 = app id and ?2 = code hash. */
+export const USER_OF_CODE = "(SELECT user_id FROM auth_codes WHERE code_hash = ?2 AND app_id = ?1)";
+export const SESSION_OF_CODE = "(SELECT session_id FROM auth_codes WHERE code_hash = ?2 AND app_id = ?1)";
+
+/** What consumeStatement returned: the code's grant, or why there is none. */
+export async function consumedResult(env: Env, appId: string, codeHash: string, result: D1Result | undefined): Promise<ConsumedCode> {
+  const row = result?.results[0] as CodeRow | undefined;
   if (row) {
     return {
       ok: true,

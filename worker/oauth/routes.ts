@@ -41,7 +41,7 @@ for (const path of [...WELL_KNOWN, ...JWKS, ...USERINFO, "/oauth2/auth", "/oauth
 for (const path of ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", ...USERINFO]) oauthRoutes.use(path, noStore);
 
 for (const path of WELL_KNOWN) {
-  oauthRoutes.use(path, only("GET", "HEAD"), oauthCors("GET"));
+  oauthRoutes.use(path, only("GET", "HEAD", "OPTIONS"), oauthCors("GET"));
   oauthRoutes.get(path, (c) => c.json(metadata(c.var.app, c.var.issuer), 200, { "Cache-Control": "public, max-age=300" }));
 }
 for (const path of JWKS) {

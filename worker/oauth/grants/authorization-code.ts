@@ -9,7 +9,7 @@ import { assembleClaims, claimsQueries } from "../../identity/claims";
 import type { Client } from "../../identity/clients";
 import type { UserRow } from "../../identity/users";
 import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../passkeys/policy";
-import { consumeCode, recordIssuedStatement } from "../codes";
+import { codeHashOf, consumedResult, consumeStatement, recordIssuedStatement, SESSION_OF_CODE, USER_OF_CODE } from "../codes";
 import type { OAuthContext } from "../context";
 import { verifierMatches } from "../pkce";
 import { wantsOffline } from "../scopes";
@@ -26,7 +26,17 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   if (!redirectUri) throw new OAuthError("invalid_request", "redirect_uri is required.");
 
   const now = Date.now();
-  const consumed = await consumeCode(env, app.id, code, now);
+  const codeHash = await codeHashOf(code);
+  if (!codeHash) throw new OAuthError("invalid_grant", "The authorization code is not valid.");
+  // One round trip: consume the code and read its user, session and claims with it. The
+  // reads are discarded unless this request is the one that consumed the code.
+  const [consumedRows, users, sessions, ...claimResults] = await env.DB.batch([
+    consumeStatement(env, app.id, codeHash, now),
+    env.DB.prepare(`SELECT * FROM users WHERE app_id = ?1 AND id = ${USER_OF_CODE} AND status = 'active'`).bind(app.id, codeHash),
+    env.DB.prepare(`SELECT id FROM sessions WHERE app_id = ?1 AND id = ${SESSION_OF_CODE} AND (expires_at IS NULL OR expires_at > ?3)`).bind(app.id, codeHash, now),
+    ...claimsQueries(env, app.id, codeHash, USER_OF_CODE),
+  ]);
+  const consumed = await consumedResult(env, app.id, codeHash, consumedRows);
   if (!consumed.ok) {
     if (consumed.reason === "replayed") {
       if (consumed.issued) await endChain(env, app.id, consumed.userId, consumed.issued.chainId, "code_replay");
@@ -47,17 +57,13 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
     throw new OAuthError("invalid_grant", "code_verifier given but the authorization request had no code_challenge.");
   }
 
-  const [users, sessions, ...claimResults] = await env.DB.batch([
-    env.DB.prepare("SELECT * FROM users WHERE app_id = ? AND id = ? AND status = 'active'").bind(app.id, grant.userId),
-    env.DB.prepare("SELECT id FROM sessions WHERE app_id = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)").bind(app.id, grant.sessionId, now),
-    ...claimsQueries(env, app.id, grant.userId),
-  ]);
   const user = users?.results[0] as UserRow | undefined;
   if (!user) throw new OAuthError("invalid_grant", "The user of this code is no longer active.");
   if (!sessions?.results.length) throw new OAuthError("invalid_grant", "The sign-in session of this code has ended.");
   const claims = assembleClaims(user, claimResults);
 
   let refreshToken: string | null = null;
+  let recorded: Promise<unknown> = Promise.resolve();
   if (wantsOffline(grant.scope)) {
     const started = await startChain(env, app, user.id, {
       clientId: client.id,
@@ -68,19 +74,25 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
       claims: snapshotOf(claims, grant.audience),
     });
     refreshToken = started.refreshToken;
-    await recordIssuedStatement(env, consumed.codeHash, { chainId: started.chainId }).run();
+    // Written while the tokens are signed; the response waits for both, so a replay that
+    // arrives after it can always find the chain to end.
+    recorded = recordIssuedStatement(env, consumed.codeHash, { chainId: started.chainId }).run();
   }
-  return userTokenResponse(env, app, {
-    issuer: c.var.issuer,
-    userId: user.id,
-    clientId: client.id,
-    scope: grant.scope,
-    audience: grant.audience,
-    sessionId: grant.sessionId,
-    authTime: grant.authTime,
-    authMethod: grant.authMethod,
-    claims,
-    nonce: grant.nonce,
-    refreshToken,
-  });
+  const [body] = await Promise.all([
+    userTokenResponse(env, app, {
+      issuer: c.var.issuer,
+      userId: user.id,
+      clientId: client.id,
+      scope: grant.scope,
+      audience: grant.audience,
+      sessionId: grant.sessionId,
+      authTime: grant.authTime,
+      authMethod: grant.authMethod,
+      claims,
+      nonce: grant.nonce,
+      refreshToken,
+    }),
+    recorded,
+  ]);
+  return body;
 }
