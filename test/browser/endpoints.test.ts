@@ -174,14 +174,15 @@ describe("GET /session", () => {
   it("403 for a foreign or opaque Origin, and for another page's request without one (no-cors)", async () => {
     const f = await cookieFixture();
     const s = await browserSession(f);
-    for (const headers of [
+    const cases: Record<string, string>[] = [
       { Origin: "https://evil.example" },
       { Origin: `https://other.${f.domain}` },
       { Origin: f.appOrigin.replace("https:", "http:") },
       { Origin: "null" },
       { "Sec-Fetch-Site": "same-site" },
       { "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors" },
-    ]) {
+    ];
+    for (const headers of cases) {
       const res = await get(`${f.origin}/session`, { ...headers, Cookie: s.cookie });
       await expectError(res, 403, "access_denied");
       expectNoCors(res);
@@ -240,6 +241,17 @@ describe("GET /session", () => {
   });
 });
 
+describe("methods", () => {
+  it("wrong methods get 405 with Allow", async () => {
+    const f = await cookieFixture();
+    for (const [method, path, allow] of [["POST", "/session", "GET"], ["DELETE", "/session/token", "GET"], ["GET", "/refresh", "POST"], ["PUT", "/refresh", "POST"]] as const) {
+      const res = await SELF.fetch(`${f.origin}${path}`, { method, headers: method === "GET" ? {} : { Origin: f.appOrigin } });
+      await expectError(res, 405, "method_not_allowed");
+      expect(res.headers.get("Allow")).toBe(allow);
+    }
+  });
+});
+
 describe("GET /session/token", () => {
   it("mints an access JWT that verifies against the JWKS; no-store", async () => {
     const f = await cookieFixture();
@@ -279,7 +291,8 @@ describe("POST /logout", () => {
   it("refuses a missing or foreign Origin with 403 and changes nothing", async () => {
     const f = await cookieFixture();
     const s = await browserSession(f);
-    for (const headers of [{}, { Origin: "https://evil.example" }, { Origin: "null" }]) {
+    const cases: Record<string, string>[] = [{}, { Origin: "https://evil.example" }, { Origin: "null" }];
+    for (const headers of cases) {
       const res = await post(`${f.origin}/logout`, { ...headers, Cookie: s.cookie });
       await expectError(res, 403, "access_denied");
       expect(setCookies(res)).toEqual([]);

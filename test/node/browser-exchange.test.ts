@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 type CallResult = { status?: number; body?: any; error?: string };
-const call = (p: Page, url: string, init: RequestInit = {}) => p.evaluate(([u, i]) => (window as any).latch.call(u, i), [url, init] as const) as Promise<CallResult>;
+const call = (p: Page, url: string, init: RequestInit = {}) => p.evaluate(([u, i]) => (globalThis as any).latch.call(u, i), [url, init] as const) as Promise<CallResult>;
 
 interface CdpCookie {
   name: string;
@@ -64,12 +64,12 @@ describe("exchange mode in Chromium", () => {
     const context = await browser.newContext();
     const p = await context.newPage();
     await p.goto(`${appOrigin}/`);
-    await p.waitForFunction(() => "latch" in window);
-    expect(await p.evaluate(() => (window as any).latch.config())).toMatchObject({ mode: "exchange", issuer: auth, cookie_domain: null, refresh_endpoint: `${auth}/refresh` });
+    await p.waitForFunction(() => "latch" in globalThis);
+    expect(await p.evaluate(() => (globalThis as any).latch.config())).toMatchObject({ mode: "exchange", issuer: auth, cookie_domain: null, refresh_endpoint: `${auth}/refresh` });
 
     await startSignIn(p, auth);
     await signInOnHostedPage(p, "grace", password, appOrigin);
-    const exchanged = (await p.evaluate(() => (window as any).latch.complete())) as { mode: string; status: number; body: Record<string, unknown> };
+    const exchanged = (await p.evaluate(() => (globalThis as any).latch.complete())) as { mode: string; status: number; body: Record<string, unknown> };
     expect(exchanged.mode).toBe("exchange");
     expect(exchanged.status).toBe(200);
     expect(exchanged.body.refresh_token).toBeUndefined();
@@ -82,7 +82,7 @@ describe("exchange mode in Chromium", () => {
     expect(rt).toBeDefined();
     expect(rt).toMatchObject({ domain: `${slug}.localhost`, path: "/", httpOnly: true, secure: true, sameSite: "None" });
     expect(rt!.partitionKey).toMatchObject({ topLevelSite: `http://${shopHost}` });
-    expect(await p.evaluate(() => document.cookie)).not.toContain("latch_rt");
+    expect(await p.evaluate(() => (globalThis as any).document.cookie as string)).not.toContain("latch_rt");
 
     // /refresh rotates it: a new access token, a new cookie value in the same partition.
     const refreshed = await call(p, `${auth}/refresh`, { method: "POST" });
@@ -110,7 +110,7 @@ describe("exchange mode in Chromium", () => {
     apps.configure(evilHost, auth, client.client_id);
     const e = await context.newPage();
     await e.goto(`http://${evilHost}:${apps.port}/`);
-    await e.waitForFunction(() => "latch" in window);
+    await e.waitForFunction(() => "latch" in globalThis);
     expect((await call(e, `${auth}/refresh`, { method: "POST" })).error).toMatch(/Failed to fetch/);
     await context.close();
   });

@@ -4,7 +4,6 @@
  * PKCE redirect, call the session/refresh endpoints with credentials).
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -72,7 +71,7 @@ export interface AppServer {
 export async function startAppServer(): Promise<AppServer> {
   const sites = new Map<string, { auth: string; clientId: string }>();
   const server = http.createServer((req, res) => {
-    const host = (req.headers.host ?? "").replace(/:\d+$/, "");
+    const host = String(req.headers.host ?? "").replace(/:\d+$/, "");
     const site = sites.get(host);
     if (!site) {
       res.writeHead(404).end("unknown site");
@@ -82,7 +81,7 @@ export async function startAppServer(): Promise<AppServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
-    port: (server.address() as AddressInfo).port,
+    port: (server.address() as { port: number }).port,
     configure: (host, auth, clientId) => sites.set(host, { auth, clientId }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -90,7 +89,7 @@ export async function startAppServer(): Promise<AppServer> {
 
 /** Runs the app page's signIn() and waits for the hosted page of `auth` to load. */
 export async function startSignIn(p: Page, auth: string): Promise<void> {
-  await Promise.all([p.waitForURL(`${auth}/oauth2/auth?**`), p.evaluate(() => void (window as any).latch.signIn())]);
+  await Promise.all([p.waitForURL(`${auth}/oauth2/auth?**`), p.evaluate(() => void (globalThis as any).latch.signIn())]);
 }
 
 /** Fills and submits the hosted sign-in form; resolves once the app's /cb page loaded. */
@@ -99,14 +98,14 @@ export async function signInOnHostedPage(p: Page, username: string, password: st
   await p.fill("input[name=username]", username);
   await p.fill("input[name=password]", password);
   await Promise.all([p.waitForURL(`${callbackOrigin}/cb?**`), p.click("button[type=submit]")]);
-  await p.waitForFunction(() => "latch" in window);
+  await p.waitForFunction(() => "latch" in globalThis);
 }
 
 /** Signs a user up through the Kinvey API (one user pool for every surface, SPEC §9). */
 export async function signupUser(base: string, app: { id: string; app_secret: string }, username: string, password: string): Promise<string> {
   const res = await fetch(`${base}/user/${app.id}`, {
     method: "POST",
-    headers: { Authorization: `Basic ${Buffer.from(`${app.id}:${app.app_secret}`).toString("base64")}`, "Content-Type": "application/json" },
+    headers: { Authorization: `Basic ${btoa(`${app.id}:${app.app_secret}`)}`, "Content-Type": "application/json" },
     body: JSON.stringify({ username, password, email: `${username}@example.com` }),
   });
   if (res.status !== 201) throw new Error(`signup: ${res.status} ${await res.text()}`);

@@ -103,3 +103,7 @@ refreshRoutes.post("/refresh", async (c) => {
   c.header("Pragma", "no-cache");
   return c.json({ access_token: minted.accessToken, token_type: "Bearer", expires_in: minted.expiresIn });
 });
+
+refreshRoutes.all("/refresh", () => {
+  throw new OAuthError("method_not_allowed", "Only POST is allowed here.", 405, { Allow: "POST" });
+});

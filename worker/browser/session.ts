@@ -134,6 +134,12 @@ sessionRoutes.get("/session/token", async (c) => {
   return c.json({ access_token: minted.accessToken, token_type: "Bearer", expires_in: minted.expiresIn });
 });
 
+for (const path of ["/session", "/session/token"]) {
+  sessionRoutes.all(path, () => {
+    throw new OAuthError("method_not_allowed", "Only GET is allowed here.", 405, { Allow: "GET" });
+  });
+}
+
 /**
  * Ends the browser session and the chains it began, and an exchange-mode refresh chain
  * whose cookie came along; clears every cookie either mode set. Idempotent: 204 whether or
