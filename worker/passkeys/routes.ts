@@ -56,6 +56,7 @@ import {
   passkeyView,
   recordUse,
   renamePasskeyStatement,
+  type PasskeyRow,
 } from "./store";
 
 type PasskeyEnv = { Bindings: Env; Variables: OAuthVars & { binding: string } };
@@ -174,21 +175,22 @@ passkeyRoutes.post("/passkeys/register/verify", async (c) => {
   const existing = await passkeysOfUser(c.env, app.id, user.id);
   if (existing.length >= MAX_PASSKEYS_PER_USER) throw new OAuthError("invalid_request", `At most ${MAX_PASSKEYS_PER_USER} passkeys per account.`);
   const now = Date.now();
-  const name = cleanName(body.name) ?? `Passkey ${existing.length + 1}`;
+  const row: PasskeyRow = {
+    id: cred.id,
+    app_id: app.id,
+    user_id: user.id,
+    public_key: cred.publicKey,
+    counter: cred.counter,
+    transports: JSON.stringify(cred.transports),
+    device_type: cred.deviceType,
+    backed_up: cred.backedUp ? 1 : 0,
+    name: cleanName(body.name) ?? `Passkey ${existing.length + 1}`,
+    created_at: now,
+    last_used_at: null,
+  };
   try {
     await c.env.DB.batch([
-      insertPasskeyStatement(c.env, {
-        id: cred.id,
-        app_id: app.id,
-        user_id: user.id,
-        public_key: cred.publicKey,
-        counter: cred.counter,
-        transports: JSON.stringify(cred.transports),
-        device_type: cred.deviceType,
-        backed_up: cred.backedUp ? 1 : 0,
-        name,
-        created_at: now,
-      }),
+      insertPasskeyStatement(c.env, row),
       eventStatement(c.env, app.id, "passkey.created", user.id, { passkey_id: cred.id, device_type: cred.deviceType, backed_up: cred.backedUp }, now),
     ]);
   } catch (err) {
@@ -197,24 +199,8 @@ passkeyRoutes.post("/passkeys/register/verify", async (c) => {
   }
   const session = await signedIn(c);
   const next = session && session.user.id === user.id ? "done" : "authenticate";
-  return c.json({ passkey: passkeyView({ ...toRow(cred, app.id, user.id, name, now) }), next });
+  return c.json({ passkey: passkeyView(row), next });
 });
-
-function toRow(cred: { id: string; publicKey: string; counter: number; transports: string[]; deviceType: string; backedUp: boolean }, appId: string, userId: string, name: string, now: number) {
-  return {
-    id: cred.id,
-    app_id: appId,
-    user_id: userId,
-    public_key: cred.publicKey,
-    counter: cred.counter,
-    transports: JSON.stringify(cred.transports),
-    device_type: cred.deviceType,
-    backed_up: cred.backedUp ? 1 : 0,
-    name,
-    created_at: now,
-    last_used_at: null,
-  };
-}
 
 async function settingsPage(c: PasskeyContext, status: number, message: { notice?: string; error?: string } = {}): Promise<Response> {
   const { app } = c.var;
