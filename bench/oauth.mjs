@@ -38,7 +38,7 @@ await build({
   platform: "neutral",
   conditions: ["workerd", "worker", "browser"],
   mainFields: ["module", "main"],
-  external: ["cloudflare:*"],
+  external: ["cloudflare:*", "node:*"],
   outfile: scriptPath,
   logLevel: "warning",
 });
@@ -54,6 +54,26 @@ const mf = new Miniflare({
   ...(process.env.DEBUG ? { log: new Log(LogLevel.DEBUG) } : {}),
 });
 
+/** Statements of a migration file: split at `;` line ends, keeping trigger bodies (BEGIN … END;) whole. */
+function sqlStatements(text) {
+  const out = [];
+  let current = [];
+  let inBlock = false;
+  for (const line of text.replace(/--> statement-breakpoint/g, "").split("\n")) {
+    if (!current.length && (!line.trim() || line.trim().startsWith("--"))) continue;
+    current.push(line);
+    if (/\bBEGIN\s*$/i.test(line.trim())) inBlock = true;
+    const ends = inBlock ? /^\s*END\s*;\s*$/i.test(line) : /;\s*$/.test(line);
+    if (ends) {
+      out.push(current.join("\n").trim());
+      current = [];
+      inBlock = false;
+    }
+  }
+  if (current.join("").trim()) out.push(current.join("\n").trim());
+  return out;
+}
+
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
 
 try {
@@ -61,8 +81,7 @@ try {
   const db = await mf.getD1Database("DB");
   const dir = join(root, "schema/migrations");
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
-    const statements = readFileSync(join(dir, file), "utf8").split("--> statement-breakpoint").flatMap((s) => s.split(/;\s*\n/)).map((s) => s.trim()).filter(Boolean);
-    for (const sql of statements) await db.prepare(sql).run();
+    for (const sql of sqlStatements(readFileSync(join(dir, file), "utf8"))) await db.prepare(sql).run();
   }
   const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" };
   const json = async (path, init = {}) => {

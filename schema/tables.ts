@@ -261,6 +261,8 @@ export const events = sqliteTable(
     type: text("type").notNull(),
     userId: text("user_id"),
     data: text("data").notNull().default("{}"),
+    /** Who caused it: `api` (management API), `user` (sign-in, self-service), `admin`. */
+    source: text("source", { enum: ["api", "user", "admin"] }).notNull().default("user"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("events_app_time").on(t.appId, t.createdAt), index("events_app_type").on(t.appId, t.type, t.createdAt), index("events_app_user").on(t.appId, t.userId, t.createdAt)],
@@ -281,7 +283,12 @@ export const webhooks = sqliteTable(
   (t) => [index("webhooks_app").on(t.appId)],
 );
 
-/** The webhook outbox: one row per (event, webhook), retried until delivered or dead. */
+/**
+ * The webhook outbox: one row per (event, webhook), retried until delivered or dead.
+ * Rows are inserted by the `events_webhook_outbox` trigger (migration 0004, hand-written:
+ * keep it when squashing), so an event and its deliveries commit together. `id` is the
+ * `webhook-id` header, stable across retries.
+ */
 export const webhookDeliveries = sqliteTable(
   "webhook_deliveries",
   {
@@ -296,7 +303,11 @@ export const webhookDeliveries = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("webhook_deliveries_due").on(t.status, t.nextAttemptAt), index("webhook_deliveries_hook").on(t.webhookId)],
+  (t) => [
+    index("webhook_deliveries_due").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_hook").on(t.webhookId),
+    index("webhook_deliveries_app_due").on(t.appId, t.status, t.nextAttemptAt),
+  ],
 );
 
 export const roles = sqliteTable(

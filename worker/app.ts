@@ -12,9 +12,13 @@ import { requestId } from "./kinvey/context";
 import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
+import { outboxWaker } from "./events/outbox";
+import { manageRoutes } from "./manage/routes";
 import { oauthRoutes } from "./oauth/routes";
 import { passkeyAdminRoutes } from "./passkeys/admin";
 import { passkeyRoutes } from "./passkeys/routes";
+import { dataRoutes } from "./data/routes";
+import { groupRoutes } from "./data/group-routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -43,12 +47,16 @@ export function buildApp() {
     return c.json(errorBody(error) as object, 404);
   });
 
+  app.use("*", outboxWaker);
   for (const prefix of ["/appdata", "/user", "/rpc", "/group"]) app.use(`${prefix}/*`, requestId);
   app.route("/appdata", pingRoutes);
+  app.route("/appdata", dataRoutes);
+  app.route("/group", groupRoutes);
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
   app.route("/admin", passkeyAdminRoutes);
+  app.route("/api/v1", manageRoutes);
   app.route("/", oauthRoutes);
   app.route("/.well-known", kiaviAuthRoutes);
   app.route("/", browserRoutes);

@@ -2,10 +2,15 @@
  * Bindings, per-app settings and their documented defaults, in one place.
  */
 import type { RefreshChains } from "./chains/object";
+import type { WebhookOutbox } from "./events/object";
 
 export interface Env {
   DB: D1Database;
   CHAINS: DurableObjectNamespace<RefreshChains>;
+  /** One object per app: drains the app's webhook outbox on an alarm. */
+  WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
+  /** Webhook retry delays in seconds, comma separated (default in worker/events/retry.ts). */
+  WEBHOOK_RETRY_SCHEDULE?: string;
   /** Bearer token of the operator API (/admin). A secret. */
   ADMIN_TOKEN: string;
   /** Encrypts signing keys at rest. A secret. */

@@ -2,6 +2,7 @@
 import { buildApp } from "./app";
 
 export { RefreshChains } from "./chains/object";
+export { WebhookOutbox } from "./events/object";
 
 const app = buildApp();
 

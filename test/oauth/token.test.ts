@@ -255,6 +255,21 @@ describe("refresh_token grant", () => {
     expect(e.body.error_description).toContain("revoked");
   });
 
+  it("an older token than the previous one is reuse: the chain is revoked", async () => {
+    const app = await oauthApp();
+    const client = await addClient(app);
+    const user = await newUser(app);
+    const t = await tokensFor(app, client, user);
+    const refresh = (token: string) => tokenRequest(app, { grant_type: "refresh_token", refresh_token: token, client_id: client.client_id });
+    const r1 = await (await refresh(t.refresh_token!)).json<{ refresh_token: string }>();
+    const r2 = await (await refresh(r1.refresh_token)).json<{ refresh_token: string }>();
+    const e = await expectError(await refresh(t.refresh_token!), 400, "invalid_grant");
+    expect(e.body.error_description).toContain("already used");
+    await expectError(await refresh(r2.refresh_token), 400, "invalid_grant");
+    const event = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE app_id = ? AND type = 'refresh_token.reuse_detected'").bind(app.id).first<number>("n");
+    expect(event).toBe(1);
+  });
+
   it("carries rebuilt claims after invalidation", async () => {
     const app = await oauthApp();
     const client = await addClient(app);

@@ -1,34 +1,48 @@
 /**
  * The append-only event log (SPEC §7). Writers get a prepared statement so the event
  * lands in the same D1 batch as the change it records: no change without its event.
+ * The `events_webhook_outbox` trigger (migration 0004) enqueues the webhook deliveries
+ * inside that same statement, so no writer needs to know about webhooks.
  */
 import type { Env } from "../env";
 import { randomId } from "../util/crypto";
+import { noteEvent } from "./outbox";
 
-export type EventType =
-  | "user.created"
-  | "user.updated"
-  | "user.deleted"
-  | "user.authenticated"
-  | "user.authentication_failed"
-  | "user.password_changed"
-  | "user.password_reset_requested"
-  | "session.ended"
-  | "refresh_token.reuse_detected"
-  | "role.created"
-  | "role.updated"
-  | "role.deleted"
-  | "permission.created"
-  | "permission.updated"
-  | "permission.deleted"
-  | "user.role_assigned"
-  | "user.role_removed"
-  | "user.permission_assigned"
-  | "user.permission_removed"
-  | "passkey.created"
-  | "passkey.renamed"
-  | "passkey.deleted"
-  | "passkey.reset";
+/** Every event type, with the name `GET /api/v1/event_types` shows. */
+export const EVENT_TYPES = {
+  "user.created": "User created",
+  "user.updated": "User updated",
+  "user.deleted": "User deleted",
+  "user.authenticated": "User authenticated",
+  "user.authentication_failed": "User authentication failed",
+  "user.password_changed": "User password changed",
+  "user.password_reset_requested": "User password reset requested",
+  "session.ended": "Session ended",
+  "refresh_token.reuse_detected": "Refresh token reuse detected",
+  "role.created": "Role created",
+  "role.updated": "Role updated",
+  "role.deleted": "Role deleted",
+  "permission.created": "Permission created",
+  "permission.updated": "Permission updated",
+  "permission.deleted": "Permission deleted",
+  "user.role_assigned": "Role assigned to user",
+  "user.role_removed": "Role removed from user",
+  "user.permission_assigned": "Permission assigned to user",
+  "user.permission_removed": "Permission removed from user",
+  "passkey.created": "Passkey created",
+  "passkey.renamed": "Passkey renamed",
+  "passkey.deleted": "Passkey deleted",
+  "passkey.reset": "Passkeys reset by an operator (account recovery)",
+} as const;
+
+export type EventType = keyof typeof EVENT_TYPES;
+
+/** Who caused an event: the management API, the user (sign-in, self-service), an operator. */
+export type EventSource = "api" | "user" | "admin";
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === "string" && Object.hasOwn(EVENT_TYPES, value);
+}
 
 export function newEventId(): string {
   return `event_${randomId(24)}`;
@@ -41,13 +55,16 @@ export function eventStatement(
   userId: string | null,
   data: Record<string, unknown> = {},
   now = Date.now(),
+  source: EventSource = "user",
 ): D1PreparedStatement {
-  return env.DB.prepare("INSERT INTO events (id, app_id, type, user_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
+  noteEvent(appId);
+  return env.DB.prepare("INSERT INTO events (id, app_id, type, user_id, data, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
     newEventId(),
     appId,
     type,
     userId,
     JSON.stringify(data),
+    source,
     now,
   );
 }

@@ -52,7 +52,7 @@ passkeyAdminRoutes.post("/apps/:appId/users/:userId/passkeys/reset", async (c) =
   await c.env.DB.batch([
     deleteUserPasskeysStatement(c.env, app.id, user.id),
     deleteUserSessionsStatement(c.env, app.id, user.id),
-    eventStatement(c.env, app.id, "passkey.reset", user.id, { deleted: count, via: "operator" }, now),
+    eventStatement(c.env, app.id, "passkey.reset", user.id, { deleted: count, via: "operator" }, now, "admin"),
   ]);
   const chains = await endUserChains(c.env, app.id, user.id, "passkey_reset", now);
   return c.json({ user_id: user.id, passkeys_deleted: count, chains_ended: chains, must_enrol: app.settings.auth_policy === "passkey_required" });
@@ -66,7 +66,7 @@ passkeyAdminRoutes.patch("/apps/:appId/users/:userId/passkeys/:id", async (c) =>
   if (!name) throw new ApiError(400, "INVALID_REQUEST", "name must be 1 to 64 characters without control characters.");
   await c.env.DB.batch([
     renamePasskeyStatement(c.env, app.id, user.id, passkey.id, name),
-    eventStatement(c.env, app.id, "passkey.renamed", user.id, { passkey_id: passkey.id, via: "operator" }),
+    eventStatement(c.env, app.id, "passkey.renamed", user.id, { passkey_id: passkey.id, via: "operator" }, Date.now(), "admin"),
   ]);
   return c.json(passkeyView({ ...passkey, name }));
 });
@@ -76,7 +76,7 @@ passkeyAdminRoutes.delete("/apps/:appId/users/:userId/passkeys/:id", async (c) =
   const passkey = await ownedPasskey(c.env, app.id, user.id, c.req.param("id"));
   await c.env.DB.batch([
     deletePasskeyStatement(c.env, app.id, user.id, passkey.id),
-    eventStatement(c.env, app.id, "passkey.deleted", user.id, { passkey_id: passkey.id, via: "operator" }),
+    eventStatement(c.env, app.id, "passkey.deleted", user.id, { passkey_id: passkey.id, via: "operator" }, Date.now(), "admin"),
   ]);
   return c.body(null, 204);
 });

@@ -1,0 +1,72 @@
+/**
+ * The event log, read side: Kinde's `GET /events/{id}` and `GET /event_types`, and Latch's
+ * `GET /events?type=&user_id=` (newest first, paged).
+ */
+import { Hono } from "hono";
+import { EVENT_TYPES, isEventType } from "../events/log";
+import { ApiError } from "../http/errors";
+import { bad, need, ok, type ManageEnv } from "./context";
+import { pageOf, parsePage } from "./paging";
+
+export const eventRoutes = new Hono<ManageEnv>();
+
+interface EventRow {
+  id: string;
+  app_id: string;
+  type: string;
+  user_id: string | null;
+  data: string;
+  source: string;
+  created_at: number;
+}
+
+/** Kinde's event shape; `timestamp` in seconds as in get_event_response. */
+function eventView(row: EventRow) {
+  return {
+    event_id: row.id,
+    type: row.type,
+    source: row.source,
+    timestamp: Math.floor(row.created_at / 1000),
+    user_id: row.user_id,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  };
+}
+
+eventRoutes.get("/events", need("read:events"), async (c) => {
+  const page = parsePage(c.req.query("page_size"), c.req.query("next_token"));
+  const where = ["app_id = ?"];
+  const params: unknown[] = [c.var.app.id];
+  const type = c.req.query("type");
+  if (type !== undefined && type !== "") {
+    if (!isEventType(type)) bad(`Unknown event type: ${type}.`, "INVALID_EVENT_TYPE");
+    where.push("type = ?");
+    params.push(type);
+  }
+  const userId = c.req.query("user_id");
+  if (userId !== undefined && userId !== "") {
+    where.push("user_id = ?");
+    params.push(userId);
+  }
+  if (page.after) {
+    where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+    params.push(page.after.createdAt, page.after.createdAt, page.after.id);
+  }
+  const { results } = await c.env.DB.prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`)
+    .bind(...params, page.size + 1)
+    .all<EventRow>();
+  const { items, nextToken } = pageOf(results, page.size);
+  return ok(c, { events: items.map(eventView), ...(nextToken ? { next_token: nextToken } : {}) });
+});
+
+eventRoutes.get("/events/:eventId", need("read:events"), async (c) => {
+  const id = c.req.param("eventId");
+  const row = await c.env.DB.prepare("SELECT * FROM events WHERE app_id = ? AND id = ?").bind(c.var.app.id, id).first<EventRow>();
+  if (!row) throw new ApiError(404, "EVENT_NOT_FOUND", `No event with id ${id}.`);
+  return ok(c, { event: eventView(row) });
+});
+
+eventRoutes.get("/event_types", need("read:event_types"), (c) =>
+  ok(c, {
+    event_types: Object.entries(EVENT_TYPES).map(([code, name]) => ({ id: code, code, name, origin: "latch", schema: {} })),
+  }),
+);

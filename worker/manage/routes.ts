@@ -1,0 +1,20 @@
+/**
+ * The management API (SPEC §7) under /api/v1: Kinde's paths and envelopes, one module per
+ * resource. Every route authenticates first (manageAuth), then checks its own scope.
+ */
+import { Hono } from "hono";
+import { manageAuth, type ManageEnv } from "./context";
+import { eventRoutes } from "./events";
+import { featureFlagRoutes } from "./feature-flags";
+import { permissionRoutes } from "./permissions";
+import { roleRoutes } from "./roles";
+import { sessionRoutes } from "./sessions";
+import { userAccessRoutes } from "./user-access";
+import { userRoutes } from "./users";
+import { webhookRoutes } from "./webhooks";
+
+export const manageRoutes = new Hono<ManageEnv>();
+manageRoutes.use("*", manageAuth);
+for (const routes of [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes]) {
+  manageRoutes.route("/", routes);
+}
