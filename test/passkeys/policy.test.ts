@@ -316,3 +316,32 @@ describe("settings page and operator API", () => {
     expect(sessionCookies(again)).toEqual([]);
   });
 });
+
+describe("management API", () => {
+  it("lists, renames and deletes a user's passkeys under /api/v1 (master credentials)", async () => {
+    const app = await oauthApp();
+    const client = await addClient(app);
+    const user = await signup(app);
+    const started = await passwordSession(app, client, user);
+    const auth = await SoftAuthenticator.create("ES256");
+    expect((await enrolSignedIn(started.browser, auth)).status).toBe(200);
+    const base = `${app.origin}/api/v1/users/${user._id}/passkeys`;
+    const master = { Authorization: basic(app.id, app.master_secret), "Content-Type": "application/json" };
+
+    expect((await SELF.fetch(base)).status).toBe(401);
+    expect(await (await SELF.fetch(base, { headers: master })).json()).toMatchObject({ code: "OK", passkeys: [{ id: auth.id, name: "Passkey 1" }] });
+    const renamed = await SELF.fetch(`${base}/${auth.id}`, { method: "PATCH", headers: master, body: JSON.stringify({ name: "Work laptop" }) });
+    expect(await renamed.json()).toMatchObject({ passkey: { id: auth.id, name: "Work laptop" } });
+    const badName = await SELF.fetch(`${base}/${auth.id}`, { method: "PATCH", headers: master, body: JSON.stringify({ name: "x", extra: 1 }) });
+    expect(badName.status).toBe(400);
+    expect((await SELF.fetch(`${base}/nope`, { method: "DELETE", headers: master })).status).toBe(404);
+    expect((await SELF.fetch(`${base}/${auth.id}`, { method: "DELETE", headers: master })).status).toBe(200);
+    expect(await (await SELF.fetch(base, { headers: master })).json()).toMatchObject({ passkeys: [] });
+    const events = await env.DB.prepare("SELECT type, source FROM events WHERE app_id = ? AND type LIKE 'passkey.%' ORDER BY created_at").bind(app.id).all();
+    expect(events.results).toEqual([
+      { type: "passkey.created", source: "user" },
+      { type: "passkey.renamed", source: "api" },
+      { type: "passkey.deleted", source: "api" },
+    ]);
+  });
+});
