@@ -13,6 +13,7 @@ import { clientAddress } from "../identity/rate-limit";
 import { deleteSessionStatement, deleteUserSessionsStatement, prepareSession } from "../identity/sessions";
 import { kinveyUserDoc, newUserId, splitUserDoc, userById, type UserRow } from "../identity/users";
 import { passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "../passkeys/policy";
+import { deleteUserPasskeysStatement } from "../passkeys/store";
 import { randomToken } from "../util/crypto";
 import { allow, json, kinveyAuth, noContent, type KinveyContext, type KinveyEnv } from "./context";
 
@@ -241,7 +242,7 @@ userRoutes.delete("/:appKey/:id", async (c) => {
       ? c.env.DB.prepare("DELETE FROM users WHERE app_id = ? AND id = ?").bind(app.id, id)
       : c.env.DB.prepare("UPDATE users SET status = 'disabled', updated_at = ? WHERE app_id = ? AND id = ?").bind(now, app.id, id),
     deleteUserSessionsStatement(c.env, app.id, id),
-    ...(hard ? [c.env.DB.prepare("DELETE FROM group_users WHERE app_id = ? AND user_id = ?").bind(app.id, id)] : []),
+    ...(hard ? [c.env.DB.prepare("DELETE FROM group_users WHERE app_id = ? AND user_id = ?").bind(app.id, id), deleteUserPasskeysStatement(c.env, app.id, id)] : []),
     eventStatement(c.env, app.id, "user.deleted", id, { hard }, now),
   ]);
   await endUserChains(c.env, app.id, id, "user_deleted", now);

@@ -3,6 +3,7 @@
  * password, refresh claims. Every write is one D1 batch with its event; a change to what
  * tokens say also bumps the claims version and invalidates the user's chain snapshots.
  */
+import { deleteUserPasskeysStatement } from "../passkeys/store";
 import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
@@ -264,6 +265,7 @@ userRoutes.delete("/user", need("delete:users"), async (c) => {
     db.prepare("DELETE FROM user_roles WHERE app_id = ? AND user_id = ?").bind(app.id, row.id),
     db.prepare("DELETE FROM user_permissions WHERE app_id = ? AND user_id = ?").bind(app.id, row.id),
     db.prepare("DELETE FROM user_feature_flags WHERE app_id = ? AND user_id = ?").bind(app.id, row.id),
+    deleteUserPasskeysStatement(c.env, app.id, row.id),
     eventStatement(c.env, app.id, "user.deleted", row.id, { user: { id: row.id } }, now, "api"),
   ]);
   await endUserChains(c.env, app.id, row.id, "user_deleted", now);
