@@ -15,6 +15,8 @@ import { userRoutes } from "./kinvey/users";
 import { outboxWaker } from "./events/outbox";
 import { manageRoutes } from "./manage/routes";
 import { oauthRoutes } from "./oauth/routes";
+import { passkeyAdminRoutes } from "./passkeys/admin";
+import { passkeyRoutes } from "./passkeys/routes";
 import { dataRoutes } from "./data/routes";
 import { groupRoutes } from "./data/group-routes";
 
@@ -53,10 +55,12 @@ export function buildApp() {
   app.route("/user", userRoutes);
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/admin", passkeyAdminRoutes);
   app.route("/api/v1", manageRoutes);
   app.route("/", oauthRoutes);
   app.route("/.well-known", kiaviAuthRoutes);
   app.route("/", browserRoutes);
+  app.route("/", passkeyRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;

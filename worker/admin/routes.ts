@@ -16,7 +16,7 @@ import { rotateKeys } from "../keys/store";
 type AdminEnv = { Bindings: Env };
 export const adminRoutes = new Hono<AdminEnv>();
 
-const requireAdmin: MiddlewareHandler<AdminEnv> = async (c, next) => {
+export const requireAdmin: MiddlewareHandler<AdminEnv> = async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const token = header.startsWith("Bearer ") ? header.slice(7) : "";
   if (!c.env.ADMIN_TOKEN || !token || !timingSafeEqual(token, c.env.ADMIN_TOKEN)) {

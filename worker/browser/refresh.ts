@@ -10,7 +10,8 @@
  * - anything transient (the object unreachable) stays a 5xx: the SDK keeps its cookie.
  */
 import { Hono } from "hono";
-import { rotateChain, updateChainClaims, type RotateResult } from "../chains/api";
+import { endChain, rotateChain, updateChainClaims, type RotateResult } from "../chains/api";
+import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../passkeys/policy";
 import { OAuthError } from "../http/errors";
 import { isPlainObject, readJson } from "../http/body";
 import { requestIssuer } from "../tenancy/apps";
@@ -74,6 +75,11 @@ refreshRoutes.post("/refresh", async (c) => {
     throw new OAuthError("invalid_grant", "The refresh cookie does not belong to this client.", failure.status);
   }
 
+  if (!methodSatisfies(app.settings.auth_policy, result.grant.authMethod)) {
+    // Begun by a password before the app required passkeys: dead for good.
+    await endChain(c.env, app.id, result.userId, result.chainId, "auth_policy");
+    throw dead(c, PASSKEY_REQUIRED_MESSAGE);
+  }
   let snapshot = result.grant.claims;
   if (result.claimsStale) {
     const rebuilt = await freshSnapshot(c.env, app, result.userId, result.chainId, snapshot);

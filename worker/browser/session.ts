@@ -26,6 +26,7 @@ import {
 import { browserGate, type BrowserContext, type BrowserEnv } from "./cors";
 import { mintSessionToken } from "./mint";
 import { clientById } from "../identity/clients";
+import { methodSatisfies } from "../passkeys/policy";
 
 export const SLIDE_STEP_MS = 60_000;
 /** Session tokens are base64url; anything else cannot name a session, so no read is spent on it. */
@@ -67,6 +68,8 @@ async function liveSession(c: BrowserContext): Promise<{ session: SessionRow; us
   if (!token || !SESSION_TOKEN.test(token)) throw noSession();
   const found = await sessionByToken(c.env, c.var.app.id, "browser", token);
   if (!found) throw noSession();
+  // A session begun by a password before the app required passkeys signs no one in now.
+  if (!methodSatisfies(c.var.app.settings.auth_policy, found.session.auth_method)) throw noSession();
   const now = Date.now();
   const next = slideExpiry(found.session, c.var.app.settings, now);
   if (next !== null) {

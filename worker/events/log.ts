@@ -29,6 +29,10 @@ export const EVENT_TYPES = {
   "user.role_removed": "Role removed from user",
   "user.permission_assigned": "Permission assigned to user",
   "user.permission_removed": "Permission removed from user",
+  "passkey.created": "Passkey created",
+  "passkey.renamed": "Passkey renamed",
+  "passkey.deleted": "Passkey deleted",
+  "passkey.reset": "Passkeys reset by an operator (account recovery)",
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

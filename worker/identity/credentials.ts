@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { RequestError } from "../http/errors";
 import type { App } from "../tenancy/apps";
 import { secretMatchesHash } from "../util/crypto";
+import { methodSatisfies, passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "../passkeys/policy";
 import { checkPassword } from "./login";
 import { clientAddress } from "./rate-limit";
 import { sessionByToken, type SessionRow } from "./sessions";
@@ -33,6 +34,8 @@ export async function authenticate(env: Env, app: App, headers: Headers): Promis
     if (!/^[A-Za-z0-9_\-.=+/]{16,512}$/.test(value)) throw invalid("Malformed Kinvey auth token.");
     const found = await sessionByToken(env, app.id, "kinvey", value);
     if (!found) throw invalid("The auth token is unknown, expired or logged out.");
+    // A token begun by a password before the app required passkeys is dead now.
+    if (!methodSatisfies(app.settings.auth_policy, found.session.auth_method)) throw invalid(PASSKEY_REQUIRED_MESSAGE);
     return { kind: "user", user: found.user, via: "session", session: found.session, token: value };
   }
   if (scheme === "basic") {
@@ -42,6 +45,7 @@ export async function authenticate(env: Env, app: App, headers: Headers): Promis
       if (await secretMatchesHash(secret, app.appSecretHash)) return { kind: "app" };
       throw invalid("Wrong app or master secret.");
     }
+    if (!passwordSurfaceAllowed(app.settings.auth_policy)) throw invalid(PASSKEY_REQUIRED_MESSAGE);
     const user = await checkPassword(env, { appId: app.id, identifier: name, password: secret, clientAddress: clientAddress(headers) });
     return { kind: "user", user, via: "basic" };
   }

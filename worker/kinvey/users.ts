@@ -12,6 +12,7 @@ import { hashPassword } from "../identity/password";
 import { clientAddress } from "../identity/rate-limit";
 import { deleteSessionStatement, deleteUserSessionsStatement, prepareSession } from "../identity/sessions";
 import { deleteUserStatements, identifierTaken, kinveyUserDoc, newUserId, splitUserDoc, userById, type UserRow } from "../identity/users";
+import { passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "../passkeys/policy";
 import { randomToken } from "../util/crypto";
 import { allow, json, kinveyAuth, noContent, type KinveyContext, type KinveyEnv } from "./context";
 
@@ -52,9 +53,18 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && /UNIQUE constraint failed/i.test(err.message);
 }
 
+/**
+ * passkey_required (SPEC §8): the Kinvey API signs in with passwords only, so it may not
+ * sign anyone in or up. Checked before the password, which is never tried here.
+ */
+function refusePasswordsUnderPasskeyPolicy(c: KinveyContext): void {
+  if (!passwordSurfaceAllowed(c.var.app.settings.auth_policy)) throw new KinveyError("InsufficientCredentials", "auth_policy=passkey_required", PASSKEY_REQUIRED_MESSAGE);
+}
+
 /** Signup: app (or master) credentials; an empty body creates an implicit user. */
 userRoutes.post("/:appKey", async (c) => {
   allow(c, "app", "master");
+  refusePasswordsUnderPasskeyPolicy(c);
   const body = await readJson(c);
   if (body !== undefined && !isPlainObject(body)) throw new KinveyError("BadRequest", "The user must be a JSON object.");
   const doc = body ?? {};
@@ -85,6 +95,7 @@ userRoutes.post("/:appKey", async (c) => {
 /** Login with username (or email) and password; app credentials. */
 userRoutes.post("/:appKey/login", async (c) => {
   allow(c, "app", "master");
+  refusePasswordsUnderPasskeyPolicy(c);
   const body = await readJsonObject(c);
   const { username, password } = body;
   if (typeof username !== "string" || typeof password !== "string" || !username || !password) {

@@ -12,9 +12,10 @@ import { sessionRoutes } from "./sessions";
 import { userAccessRoutes } from "./user-access";
 import { userRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
+import { passkeyManageRoutes } from "../passkeys/manage";
 
 export const manageRoutes = new Hono<ManageEnv>();
 manageRoutes.use("*", manageAuth);
-for (const routes of [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes]) {
+for (const routes of [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes, passkeyManageRoutes]) {
   manageRoutes.route("/", routes);
 }

@@ -3,7 +3,6 @@
  * session (no UI) or shows the hosted page; POST is that page's form (sign-in or sign-up),
  * protected by the pre-login CSRF token and the Origin check, and ends in a code.
  */
-import { endSessionChains } from "../chains/api";
 import { eventStatement } from "../events/log";
 import { readForm } from "../http/body";
 import { RequestError } from "../http/errors";
@@ -11,12 +10,15 @@ import { clientById } from "../identity/clients";
 import { checkPassword } from "../identity/login";
 import { hashPassword } from "../identity/password";
 import { clientAddress } from "../identity/rate-limit";
-import { deleteSessionStatement, prepareSession, type SessionRow } from "../identity/sessions";
 import { newUserId, userById, type UserRow } from "../identity/users";
+import { bindingHash, storeChallenge } from "../passkeys/challenges";
+import { registrationOptions, relyingParty } from "../passkeys/ceremony";
+import { methodSatisfies, passwordOutcome } from "../passkeys/policy";
+import { passkeyCount } from "../passkeys/store";
 import { LoginPage, SignupPage } from "../ui/login";
-import { htmlPage } from "../ui/layout";
+import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
 import { ErrorPage } from "../ui/message";
-import { randomToken, sha256Hex } from "../util/crypto";
+import { EnrolPage, OfferPage } from "../ui/passkeys";
 import { AUTHORIZE_PARAMS, checkAuthorizeRequest, redirectWith, type AuthorizeRequest } from "./authorize-request";
 import {
   CSRF_COOKIE_MAX_AGE,
@@ -27,6 +29,7 @@ import {
   preLoginValue,
   sessionCookie,
   setCookieHeader,
+  startBrowserSession,
 } from "./browser-session";
 import { issueCode } from "./codes";
 import { requestHost, type OAuthContext } from "./context";
@@ -70,6 +73,14 @@ function switchHref(fields: [string, string][], prompt: "login" | "create"): str
   return `/oauth2/auth?${next.toString()}`;
 }
 
+/**
+ * Where a browser continues after a passkey step: the authorization request again, minus
+ * `prompt` (it has just signed in), which then answers from the new session with a code.
+ */
+export function continueHref(fields: [string, string][]): string {
+  return `/oauth2/auth?${new URLSearchParams(fields.filter(([k]) => k !== "prompt")).toString()}`;
+}
+
 async function showForm(
   c: OAuthContext,
   params: URLSearchParams,
@@ -89,11 +100,12 @@ async function showForm(
     username: options.username ?? (options.mode === "login" ? (request.loginHint ?? undefined) : undefined),
     email: options.email,
     switchHref: switchHref(fields, options.mode === "login" ? "create" : "login"),
+    passkeyContinue: options.mode === "login" ? continueHref(fields) : undefined,
   };
   const headers: Record<string, string | string[]> = { ...(options.headers ?? {}) };
   if (pre.isNew) headers["Set-Cookie"] = setCookieHeader(csrfCookie(host), pre.value, CSRF_COOKIE_MAX_AGE);
   const node = options.mode === "login" ? LoginPage(props) : SignupPage({ ...props, minPassword: app.settings.password_min_length });
-  return htmlPage(node, options.status ?? 200, headers);
+  return htmlPage(node, options.status ?? 200, { ...headers, ...SCRIPT_PAGE_HEADERS });
 }
 
 async function redirectWithCode(c: OAuthContext, request: AuthorizeRequest, signedIn: SignedIn, status: 302 | 303, headers: Record<string, string> = {}): Promise<Response> {
@@ -121,7 +133,9 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
   const checked = await check(c, params, 302);
   if (!checked.ok) return checked.response;
   const request = checked.request;
-  const current = await currentSession(c, c.var.app, requestHost(c));
+  const found = await currentSession(c, c.var.app, requestHost(c));
+  // A session begun by a password no longer signs anyone in once passkeys are required.
+  const current = found && methodSatisfies(c.var.app.settings.auth_policy, found.session.auth_method) ? found : null;
   const tooOld = current && request.maxAge !== null && Date.now() - current.session.created_at > request.maxAge * 1000;
   const mustLogin = request.prompt === "login" || request.prompt === "create" || tooOld;
   if (current && !mustLogin) {
@@ -197,11 +211,40 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
     }
   }
 
+  // The auth policy (SPEC §8, worker/passkeys/policy.ts) decides what a correct password leads to.
+  const policy = app.settings.auth_policy;
+  const outcome = passwordOutcome(policy, policy === "none" ? 0 : await passkeyCount(c.env, app.id, user.id));
+  if (outcome === "refuse") {
+    return showForm(c, params, request, { mode: "login", status: 403, username, error: "This account signs in with a passkey only. Use “Sign in with a passkey”." });
+  }
+  if (outcome === "enrol_first") return enrolFirst(c, user, carried(form));
+
   const current = await currentSession(c, app, host);
-  const signedIn = await startBrowserSession(c, user, current?.session ?? null, created);
-  return redirectWithCode(c, request, signedIn, 303, {
-    "Set-Cookie": setCookieHeader(sessionCookie(app, host), signedIn.token, app.settings.refresh_token_ttl),
-  });
+  const signedIn = await startBrowserSession(c, app, user, current?.session ?? null, { authMethod: "password", created });
+  const cookie = setCookieHeader(sessionCookie(app, host), signedIn.token, app.settings.refresh_token_ttl);
+  if (outcome === "offer_enrolment") {
+    return htmlPage(OfferPage({ appName: app.name, continueHref: continueHref(carried(form)) }), 200, { "Set-Cookie": cookie, ...SCRIPT_PAGE_HEADERS });
+  }
+  return redirectWithCode(c, request, signedIn, 303, { "Set-Cookie": cookie });
+}
+
+/**
+ * passkey_required and no passkey yet: the password earned enrolment only. No session
+ * cookie, no code: the page registers a passkey against a challenge bound to this
+ * browser's pre-login cookie, then signs in with it.
+ */
+async function enrolFirst(c: OAuthContext, user: UserRow, fields: [string, string][]): Promise<Response> {
+  const { app, issuer } = c.var;
+  const host = requestHost(c);
+  const pre = preLoginValue(c, host);
+  const rp = relyingParty(app, host, issuer);
+  const options = await registrationOptions(rp, user, []);
+  const challengeId = await storeChallenge(c.env, app.id, { kind: "register", challenge: options.challenge, binding: await bindingHash(pre.value), userId: user.id });
+  return htmlPage(
+    EnrolPage({ appName: app.name, username: user.username, challengeId, options: JSON.stringify(options), continueHref: continueHref(fields) }),
+    200,
+    SCRIPT_PAGE_HEADERS,
+  );
 }
 
 function signupProblem(username: string, password: string, email: string, minPassword: number): string | null {
@@ -234,41 +277,3 @@ async function createUser(c: OAuthContext, username: string, password: string, e
   }
   return userById(c.env, app.id, id);
 }
-
-/**
- * Signs the browser in. The same user signing in again keeps the session id (so logout
- * still finds the chains begun under it) with a fresh token and auth time; a different
- * user replaces the session, ending the previous user's chains from it.
- */
-async function startBrowserSession(c: OAuthContext, user: UserRow, existing: SessionRow | null, created: boolean): Promise<SignedIn & { token: string }> {
-  const { env } = c;
-  const { app } = c.var;
-  const now = Date.now();
-  const expiresAt = now + app.settings.refresh_token_ttl * 1000;
-  const authMethod = "password";
-  const after = [
-    env.DB.prepare("UPDATE users SET last_login_at = ? WHERE app_id = ? AND id = ?").bind(now, app.id, user.id),
-    eventStatement(env, app.id, "user.authenticated", user.id, { method: authMethod, via: "hosted", ...(created ? { signup: true } : {}) }, now),
-  ];
-  if (existing && existing.user_id === user.id) {
-    const token = randomToken();
-    await env.DB.batch([
-      env.DB.prepare("UPDATE sessions SET token_hash = ?, created_at = ?, last_seen_at = ?, auth_method = ?, expires_at = ? WHERE app_id = ? AND id = ?").bind(
-        await sha256Hex(token),
-        now,
-        now,
-        authMethod,
-        expiresAt,
-        app.id,
-        existing.id,
-      ),
-      ...after,
-    ]);
-    return { token, sessionId: existing.id, userId: user.id, authTime: now, authMethod };
-  }
-  const session = await prepareSession(env, app.id, user.id, "browser", { authMethod, expiresAt, now });
-  await env.DB.batch([session.statement, ...(existing ? [deleteSessionStatement(env, app.id, existing.id)] : []), ...after]);
-  if (existing) c.executionCtx.waitUntil(endSessionChains(env, app.id, existing.user_id, existing.id, "session_replaced"));
-  return { token: session.token, sessionId: session.id, userId: user.id, authTime: now, authMethod };
-}
-

@@ -12,10 +12,12 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Env } from "../env";
 import { sessionCookieAttributes, sessionCookieName } from "../browser/cookies";
-import { sessionByToken, type SessionRow } from "../identity/sessions";
+import { endSessionChains } from "../chains/api";
+import { eventStatement } from "../events/log";
+import { deleteSessionStatement, prepareSession, sessionByToken, type SessionRow } from "../identity/sessions";
 import type { UserRow } from "../identity/users";
 import { isLocalHost, type App } from "../tenancy/apps";
-import { base64url, randomToken, timingSafeEqual } from "../util/crypto";
+import { base64url, randomToken, sha256Hex, timingSafeEqual } from "../util/crypto";
 
 export interface CookieSpec {
   name: string;
@@ -87,4 +89,56 @@ export async function csrfValid<E extends { Bindings: Env }>(c: Context<E>, appI
   const cookie = getCookie(c, csrfCookie(host).name);
   if (!cookie || !presented) return false;
   return timingSafeEqual(await csrfToken(c.env, appId, cookie), presented);
+}
+
+export interface SignedIn {
+  sessionId: string;
+  userId: string;
+  /** ms */
+  authTime: number;
+  authMethod: string;
+  token: string;
+}
+
+/**
+ * Signs the browser in. The same user signing in again keeps the session id (so logout
+ * still finds the chains begun under it) with a fresh token and auth time; a different
+ * user replaces the session, ending the previous user's chains from it. `authMethod`
+ * ("password" | "passkey") is how this session began (the `auth_method` claim).
+ */
+export async function startBrowserSession<E extends { Bindings: Env }>(
+  c: Context<E>,
+  app: App,
+  user: UserRow,
+  existing: SessionRow | null,
+  options: { authMethod: string; created?: boolean },
+): Promise<SignedIn> {
+  const env = c.env;
+  const now = Date.now();
+  const expiresAt = now + app.settings.refresh_token_ttl * 1000;
+  const { authMethod } = options;
+  const after = [
+    env.DB.prepare("UPDATE users SET last_login_at = ? WHERE app_id = ? AND id = ?").bind(now, app.id, user.id),
+    eventStatement(env, app.id, "user.authenticated", user.id, { method: authMethod, via: "hosted", ...(options.created ? { signup: true } : {}) }, now),
+  ];
+  if (existing && existing.user_id === user.id) {
+    const token = randomToken();
+    await env.DB.batch([
+      env.DB.prepare("UPDATE sessions SET token_hash = ?, created_at = ?, last_seen_at = ?, auth_method = ?, expires_at = ? WHERE app_id = ? AND id = ?").bind(
+        await sha256Hex(token),
+        now,
+        now,
+        authMethod,
+        expiresAt,
+        app.id,
+        existing.id,
+      ),
+      ...after,
+    ]);
+    return { token, sessionId: existing.id, userId: user.id, authTime: now, authMethod };
+  }
+  const session = await prepareSession(env, app.id, user.id, "browser", { authMethod, expiresAt, now });
+  await env.DB.batch([session.statement, ...(existing ? [deleteSessionStatement(env, app.id, existing.id)] : []), ...after]);
+  if (existing) c.executionCtx.waitUntil(endSessionChains(env, app.id, existing.user_id, existing.id, "session_replaced"));
+  return { token: session.token, sessionId: session.id, userId: user.id, authTime: now, authMethod };
 }

@@ -4,7 +4,9 @@
  */
 import type { Env } from "../env";
 import type { UserClaims } from "../identity/claims";
+import { OAuthError } from "../http/errors";
 import { signJwt } from "../keys/sign";
+import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../passkeys/policy";
 import { activeKey } from "../keys/store";
 import type { App } from "../tenancy/apps";
 import { base64url, randomId } from "../util/crypto";
@@ -63,6 +65,8 @@ export function userAccessPayload(app: App, input: UserTokenInput, now: number, 
 }
 
 export async function mintUserAccessToken(env: Env, app: App, input: UserTokenInput): Promise<Minted> {
+  // Every caller checks the auth policy first; this is the backstop (SPEC §8).
+  if (!methodSatisfies(app.settings.auth_policy, input.authMethod)) throw new OAuthError("invalid_grant", PASSKEY_REQUIRED_MESSAGE);
   const now = Math.floor(Date.now() / 1000);
   const token = await signJwt(env, app, { typ: "at+jwt" }, userAccessPayload(app, input, now, randomId(24)));
   return { token, expiresIn: app.settings.access_token_ttl };

@@ -15,6 +15,8 @@ export interface FormProps {
   email?: string;
   /** Link to the other page (sign-up from sign-in and back). */
   switchHref: string;
+  /** Offer "Sign in with a passkey", continuing to this URL once signed in. */
+  passkeyContinue?: string;
 }
 
 function Hidden(props: { fields: [string, string][]; csrf: string; action: string }) {
@@ -31,7 +33,7 @@ function Hidden(props: { fields: [string, string][]; csrf: string; action: strin
 
 export function LoginPage(props: FormProps) {
   return (
-    <Layout title={`Sign in · ${props.appName}`}>
+    <Layout title={`Sign in · ${props.appName}`} script={Boolean(props.passkeyContinue)}>
       <h1>Sign in</h1>
       <p class="sub">to continue to {props.appName}</p>
       {props.error ? (
@@ -47,6 +49,14 @@ export function LoginPage(props: FormProps) {
         <input type="password" id="password" name="password" autocomplete="current-password" required />
         <button type="submit">Sign in</button>
       </form>
+      {props.passkeyContinue ? (
+        <>
+          <p class="error" role="alert" data-passkey-error hidden></p>
+          <button type="button" class="secondary" data-passkey-signin data-continue={props.passkeyContinue}>
+            Sign in with a passkey
+          </button>
+        </>
+      ) : null}
       <p class="alt">
         No account? <a href={props.switchHref}>Create one</a>
       </p>

@@ -8,6 +8,7 @@ import { OAuthError } from "../../http/errors";
 import { assembleClaims, claimsQueries } from "../../identity/claims";
 import type { Client } from "../../identity/clients";
 import type { UserRow } from "../../identity/users";
+import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../passkeys/policy";
 import { codeHashOf, consumedResult, consumeStatement, recordIssuedStatement, SESSION_OF_CODE, USER_OF_CODE } from "../codes";
 import type { OAuthContext } from "../context";
 import { verifierMatches } from "../pkce";
@@ -47,6 +48,7 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   if (consumed.expiresAt <= now) throw new OAuthError("invalid_grant", "The authorization code expired.");
   if (grant.clientId !== client.id) throw new OAuthError("invalid_grant", "The authorization code was issued to another client.");
   if (grant.redirectUri !== redirectUri) throw new OAuthError("invalid_grant", "redirect_uri differs from the authorization request.");
+  if (!methodSatisfies(app.settings.auth_policy, grant.authMethod)) throw new OAuthError("invalid_grant", PASSKEY_REQUIRED_MESSAGE);
   if (grant.codeChallenge) {
     if (!verifier) throw new OAuthError("invalid_grant", "code_verifier is required (PKCE).");
     if (!(await verifierMatches(verifier, grant.codeChallenge))) throw new OAuthError("invalid_grant", "code_verifier does not match the code_challenge.");

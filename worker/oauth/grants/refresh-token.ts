@@ -8,6 +8,7 @@ import { OAuthError } from "../../http/errors";
 import { buildClaims } from "../../identity/claims";
 import type { Client } from "../../identity/clients";
 import { userById } from "../../identity/users";
+import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../passkeys/policy";
 import type { OAuthContext } from "../context";
 import { narrowScope, parseScope } from "../scopes";
 import { snapshotOf, splitSnapshot, userTokenResponse } from "./user-tokens";
@@ -29,6 +30,11 @@ export async function refreshTokenGrant(c: OAuthContext, client: Client, form: U
   if (!token) throw new OAuthError("invalid_request", "refresh_token is required.");
   const rotated = await rotateChain(env, app, token, client.id);
   if (!rotated.ok) throw new OAuthError("invalid_grant", REFUSALS[rotated.reason]);
+  if (!methodSatisfies(app.settings.auth_policy, rotated.grant.authMethod)) {
+    // Begun by a password before the app required passkeys: it can never mint again.
+    await endChain(env, app.id, rotated.userId, rotated.chainId, "auth_policy");
+    throw new OAuthError("invalid_grant", PASSKEY_REQUIRED_MESSAGE);
+  }
 
   const granted = parseScope(rotated.grant.scope);
   const scope = narrowScope(granted, parseScope(form.get("scope")));
