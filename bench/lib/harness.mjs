@@ -109,9 +109,8 @@ export function sqlStatements(text) {
   return out;
 }
 
-/** Every schema/migrations/*.sql in name order, whatever the files are called. */
-export async function applyMigrations(db) {
-  const dir = join(root, "schema/migrations");
+/** Every *.sql of schema/migrations (or `dir`) in name order, whatever the files are called. */
+export async function applyMigrations(db, dir = join(root, "schema/migrations")) {
   let n = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
     for (const sql of sqlStatements(readFileSync(join(dir, file), "utf8"))) {
