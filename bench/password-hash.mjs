@@ -5,11 +5,8 @@
 // Timing from Node because deployed Workers freeze Date.now()/performance.now() between I/O (Spectre
 // mitigation); the script checks whether the clocks advance in local workerd and, if they do, also
 // prints the in-worker time as a cross-check of the Node-side figure.
-import { build } from "esbuild";
-import { Miniflare } from "miniflare";
-import { fileURLToPath } from "node:url";
+import { bundle, machineLine, printTable, processCpuMs, startMiniflare } from "./lib/harness.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const BUDGET_MS = 75_000; // whole run stays under ~90 s including startup
 const PER_CANDIDATE_MS = 8_000; // stop a candidate early once it has used this much
 const MAX_RUNS = 15;
@@ -40,33 +37,18 @@ export default {
   },
 };`;
 
-const { outputFiles } = await build({
-  stdin: { contents: entry, resolveDir: root, loader: "ts", sourcefile: "bench-entry.ts" },
-  bundle: true,
-  write: false,
-  format: "esm",
-  platform: "neutral",
-  conditions: ["worker", "browser"],
-  mainFields: ["browser", "module", "main"],
-  target: "es2022",
-});
-
-const mf = new Miniflare({
-  modules: true,
-  script: outputFiles[0].text,
-  compatibilityDate: "2026-04-20",
-  compatibilityFlags: ["nodejs_compat"],
-  host: "127.0.0.1",
-});
+const { mf, workerdPid, dispose } = await startMiniflare({ scriptPath: await bundle(null, { contents: entry, name: "password-hash" }), latch: false });
 const started = performance.now();
 
 async function call(query) {
   const t = performance.now();
+  const cpu0 = processCpuMs(workerdPid);
   const res = await mf.dispatchFetch(`http://bench.local/?${new URLSearchParams(query)}`);
   const body = await res.text();
   const ms = performance.now() - t;
+  const cpu = processCpuMs(workerdPid) - cpu0;
   if (!res.ok) return { ok: false, ms, error: body.split("\n")[0].slice(0, 120) };
-  return { ok: true, ms, ...JSON.parse(body) };
+  return { ok: true, ms, cpu, ...JSON.parse(body) };
 }
 
 const quantile = (xs, q) => {
@@ -76,6 +58,7 @@ const quantile = (xs, q) => {
 const f1 = (x) => x.toFixed(1);
 
 try {
+  console.log(machineLine());
   // Warm up first: the first request also waits for workerd to start.
   for (let i = 0; i < 5; i++) await call({ op: "hello" });
 
@@ -118,7 +101,7 @@ try {
     // First request also verifies the hash round-trips; it is warm-up and not counted.
     const first = await call(c.raw ? query : { ...query, verify: "1" });
     if (!first.ok) { row.median = row.p95 = "FAILED"; row.n = 0; row.note = first.error; continue; }
-    const times = [], inside = [];
+    const times = [], inside = [], cpu = [];
     const t0 = performance.now();
     while (times.length < MAX_RUNS && (times.length < MIN_RUNS || performance.now() - t0 < PER_CANDIDATE_MS)) {
       if (performance.now() - started > BUDGET_MS && times.length >= MIN_RUNS) break;
@@ -126,22 +109,27 @@ try {
       if (!r.ok) throw new Error(`${row.scheme} ${row.params}: ${r.error}`);
       times.push(r.ms - base);
       inside.push(r.perf);
+      cpu.push(r.cpu);
     }
-    Object.assign(row, { n: times.length, median: f1(quantile(times, 0.5)), p95: f1(quantile(times, 0.95)) });
+    Object.assign(row, { n: times.length, median: f1(quantile(times, 0.5)), p95: f1(quantile(times, 0.95)), cpu: workerdPid ? f1(quantile(cpu, 0.5)) : "n/a" });
     if (perfAdvances) row.inWorkerMedian = f1(quantile(inside, 0.5));
   }
 
-  const cols = ["scheme", "params", "memory", "n", "median", "p95", ...(perfAdvances ? ["inWorkerMedian"] : []), ...(rows.some((r) => r.note) ? ["note"] : [])];
-  const head = { scheme: "scheme", params: "params", memory: "memory", n: "n", median: "median ms", p95: "p95 ms", inWorkerMedian: "in-worker median ms", note: "note" };
-  const width = Object.fromEntries(cols.map((k) => [k, Math.max(...[head, ...rows].map((r) => String(r[k] ?? "").length))]));
-  const line = (r) => cols.map((k) => String(r[k] ?? "").padEnd(width[k])).join(" | ").trimEnd();
-  console.log(line(head));
-  console.log(cols.map((k) => "-".repeat(width[k])).join("-|-"));
-  for (const r of rows) console.log(line(r));
+  const col = (head, key) => [head, (r) => String(r[key] ?? "")];
+  printTable(
+    [
+      col("scheme", "scheme"), col("params", "params"), col("memory", "memory"), col("n", "n"), col("median ms", "median"), col("p95 ms", "p95"),
+      col("workerd CPU ms (median)", "cpu"),
+      ...(perfAdvances ? [col("in-worker median ms", "inWorkerMedian")] : []),
+      ...(rows.some((r) => r.note) ? [col("note", "note")] : []),
+    ],
+    rows,
+  );
   console.log(`\nms = wall time per hash seen from Node minus the hello-world median; one hash per request, sequential.`);
   console.log(`memory = the algorithm's working buffer (scrypt 128·N·r bytes, argon2 m KiB), not measured RSS.`);
+  console.log(`workerd CPU = utime+stime of the workerd process across the request (10 ms ticks), all threads.`);
   console.log(`noble scrypt/argon2 are pure JS and synchronous between microtask ticks, so wall ≈ CPU time.`);
-  console.log(`total ${f1((performance.now() - started) / 1000)} s`);
+  console.log(`${machineLine()}; total ${f1((performance.now() - started) / 1000)} s`);
 } finally {
-  await mf.dispose();
+  await dispose();
 }

@@ -1,0 +1,111 @@
+/**
+ * Bench-only entry (never deployed): the real worker plus the routes the benches need.
+ * - /__bench/hello: the hello-world ceiling, served by the same isolate.
+ * - /__bench/d1: one `SELECT 1` on D1, the cost of a D1 round trip alone (data bench).
+ * - /__bench/sign?slug=&n=: signs n access-token-shaped JWTs with the app's active key
+ *   (created and cached by the first call), to time signing per algorithm (oauth bench).
+ * - /__bench/codes: inserts n authorization codes bound to a real session (POST JSON), so the
+ *   code-exchange cells need no form post per code; answers the codes (oauth bench).
+ * - /__bench/start: starts a chain with the claims snapshot the authorization_code grant would
+ *   store, without a browser login per chain (refresh bench).
+ * - /__bench/rotate: rotateChain over DO RPC, shaped like the refresh grant (form in, JSON out):
+ *   the chain machinery without minting tokens (refresh bench).
+ * Everything else goes to the real worker (/oauth2/*, /appdata, /user, /admin).
+ */
+import worker from "../worker/index";
+import type { Env } from "../worker/env";
+import { rotateChain, startChain } from "../worker/chains/api";
+import { buildClaims } from "../worker/identity/claims";
+import { userById } from "../worker/identity/users";
+import { signJwt } from "../worker/keys/sign";
+import { appById, appBySlug } from "../worker/tenancy/apps";
+import { randomToken, sha256Hex } from "../worker/util/crypto";
+
+export { RefreshChains } from "../worker/index";
+
+interface CodeRequest {
+  n: number;
+  appId: string;
+  clientId: string;
+  userId: string;
+  sessionId: string;
+  redirectUri: string;
+  challenge: string;
+  scope: string;
+}
+
+async function app(env: Env, id: string) {
+  const found = await appById(env, id);
+  if (!found) throw new Error(`no app ${id}`);
+  return found;
+}
+
+type Route = (request: Request, env: Env, url: URL) => Promise<Response>;
+
+const routes: Record<string, Route> = {
+  async "/__bench/hello"() {
+    return new Response("hello");
+  },
+  async "/__bench/d1"(_request, env) {
+    await env.DB.prepare("SELECT 1").first();
+    return new Response("ok");
+  },
+  async "/__bench/sign"(_request, env, url) {
+    const found = await appBySlug(env, url.searchParams.get("slug") ?? "");
+    if (!found) return new Response("no app", { status: 404 });
+    const n = Number(url.searchParams.get("n") ?? "1");
+    const now = Math.floor(Date.now() / 1000);
+    let last = "";
+    for (let i = 0; i < n; i++) {
+      last = await signJwt(env, found, { typ: "at+jwt" }, { iss: "https://bench", sub: "user", aud: "client", client_id: "client", iat: now, exp: now + 900, jti: String(i), scope: "openid profile email offline" });
+    }
+    return new Response(last);
+  },
+  async "/__bench/codes"(request, env) {
+    const r = (await request.json()) as CodeRequest;
+    const now = Date.now();
+    const codes: string[] = [];
+    const insert = env.DB.prepare(
+      "INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, session_id, redirect_uri, code_challenge, scope, nonce, audience, auth_time, auth_method, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'nonce', '[]', ?, 'password', ?)",
+    );
+    for (let i = 0; i < r.n; i += 500) {
+      const batch: D1PreparedStatement[] = [];
+      for (let j = i; j < Math.min(r.n, i + 500); j++) {
+        const code = randomToken();
+        codes.push(code);
+        batch.push(insert.bind(await sha256Hex(code), r.appId, r.clientId, r.userId, r.sessionId, r.redirectUri, r.challenge, r.scope, Math.floor(now / 1000), now + 3_600_000));
+      }
+      await env.DB.batch(batch);
+    }
+    return Response.json(codes);
+  },
+  async "/__bench/start"(request, env) {
+    const body = (await request.json()) as { appId: string; userId: string; clientId: string; scope?: string };
+    const found = await app(env, body.appId);
+    const user = await userById(env, found.id, body.userId);
+    if (!user) throw new Error(`no user ${body.userId}`);
+    const started = await startChain(env, found, body.userId, {
+      clientId: body.clientId,
+      sessionId: null,
+      scope: body.scope ?? "openid offline email profile",
+      authTime: Math.floor(Date.now() / 1000),
+      authMethod: "password",
+      claims: { ...(await buildClaims(env, found, user)) },
+    });
+    return Response.json(started);
+  },
+  async "/__bench/rotate"(request, env) {
+    const form = await request.formData();
+    const result = await rotateChain(env, await app(env, String(form.get("app_id"))), String(form.get("refresh_token")), String(form.get("client_id")));
+    if (!result.ok) return Response.json({ error: "invalid_grant", error_description: result.reason }, { status: 400 });
+    return Response.json({ refresh_token: result.refreshToken, token_type: "Bearer" }, { headers: { "Cache-Control": "no-store" } });
+  },
+};
+
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> | Response {
+    const url = new URL(request.url);
+    const route = routes[url.pathname];
+    return route ? route(request, env, url) : worker.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;
