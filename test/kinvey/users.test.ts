@@ -309,8 +309,9 @@ describe("user update", () => {
     await call(`/user/${app.id}/${victim._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(victim.token) }, json: { email: "victim@example.com" } });
     const shadow = await call(`/user/${app.id}`, { method: "POST", headers: { Authorization: appAuth(app) }, json: { username: "Victim@Example.com", password: "password123" } });
     expect(await errorOf(shadow)).toMatchObject({ status: 409, error: "UserAlreadyExists" });
+    const named = await signup(app, "named@example.com");
     const other = await signup(app);
-    const steal = await call(`/user/${app.id}/${other._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(other.token) }, json: { email: victim.username } });
+    const steal = await call(`/user/${app.id}/${other._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(other.token) }, json: { email: named.username } });
     expect(await errorOf(steal)).toMatchObject({ status: 409, error: "UserAlreadyExists" });
   });
 
