@@ -11,7 +11,7 @@ import {
   startChain,
   type RotateResult,
 } from "../../worker/chains/api";
-import { formatRefreshToken } from "../../worker/chains/token";
+import { formatRefreshToken, newChainId, routingKey } from "../../worker/chains/token";
 import { sha256Hex } from "../../worker/util/crypto";
 import { call, kinveyAuth, masterAuth } from "../helpers";
 import { fixture, grant } from "./setup";
@@ -132,7 +132,7 @@ describe("the D1 index stays a superset of live chains", () => {
     const { app, user } = await fixture();
     await startChain(env, app, user._id, grant());
     // A start in flight: its row is written, its object call has not landed yet.
-    const inflight = "e".repeat(24);
+    const inflight = newChainId(routingKey(env.KEY_ENCRYPTION_SECRET), app.id, user._id);
     await insertRow(app.id, user._id, inflight, Date.now());
     await endUserChains(env, app.id, user._id, "password_changed");
     expect(await ended(inflight)).toBe(false);

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, listDurableObjectIds } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { invalidateUserClaims, listUserChains, rotateChain, startChain, updateChainClaims, type RotateResult } from "../../worker/chains/api";
 import { formatRefreshToken, parseRefreshToken } from "../../worker/chains/token";
@@ -161,6 +161,11 @@ describe("rotation", () => {
       reason: "unknown",
     });
     expect(await rotateChain(env, other.app, start.refreshToken, "client-a", T + 1)).toEqual({ ok: false, reason: "unknown" });
+    // A well-formed token for a made-up user wakes no object at all.
+    const objectsBefore = (await listDurableObjectIds(env.CHAINS)).length;
+    const forged = formatRefreshToken(app.id, "made-up-user", parsed.chainId, parsed.secret);
+    expect(await rotateChain(env, app, forged, "client-a", T + 1)).toEqual({ ok: false, reason: "unknown" });
+    expect((await listDurableObjectIds(env.CHAINS)).length).toBe(objectsBefore);
     ok(await rotateChain(env, app, start.refreshToken, "client-a", T + 2));
     expect(await reuseEvents(app.id, user._id)).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRefreshToken, parseRefreshToken } from "../../worker/chains/token";
+import { chainIdAuthentic, formatRefreshToken, newChainId, parseRefreshToken, routingKey } from "../../worker/chains/token";
 import { randomToken } from "../../worker/util/crypto";
 
 describe("refresh token format", () => {
@@ -27,4 +27,16 @@ describe("refresh token format", () => {
       expect(parseRefreshToken(bad), bad).toBeNull();
     }
   });
+
+  it("chain ids authenticate their app and user: made-up or moved ids are refused", () => {
+    const key = routingKey("deployment secret");
+    const id = newChainId(key, "kid_abc", "user1");
+    expect(id).toMatch(/^[0-9a-f]{24}$/);
+    expect(chainIdAuthentic(key, "kid_abc", "user1", id)).toBe(true);
+    expect(chainIdAuthentic(key, "kid_abc", "user2", id)).toBe(false);
+    expect(chainIdAuthentic(key, "kid_xyz", "user1", id)).toBe(false);
+    expect(chainIdAuthentic(routingKey("another secret"), "kid_abc", "user1", id)).toBe(false);
+    expect(chainIdAuthentic(key, "kid_abc", "user1", "0".repeat(24))).toBe(false);
+  });
 });
+

@@ -23,9 +23,8 @@
 import type { Env } from "../env";
 import { eventStatement } from "../events/log";
 import type { App } from "../tenancy/apps";
-import { randomId } from "../util/crypto";
 import type { EndOutcome } from "./object";
-import { formatRefreshToken, parseRefreshToken } from "./token";
+import { chainIdAuthentic, formatRefreshToken, newChainId, parseRefreshToken, routingKey } from "./token";
 
 /** What a chain is bound to; stored in the user's RefreshChains object. */
 export interface ChainGrant {
@@ -104,7 +103,7 @@ async function indexAfterEndMany(env: Env, appId: string, userId: string, outcom
 }
 
 export async function startChain(env: Env, app: App, userId: string, grant: ChainGrant, now = Date.now()): Promise<StartedChain> {
-  const chainId = randomId(24, "0123456789abcdef");
+  const chainId = newChainId(routingKey(env.KEY_ENCRYPTION_SECRET), app.id, userId);
   // Index first (see the header): the index may list a chain that does not exist, never miss one that does.
   await env.DB.prepare("INSERT INTO chains (id, app_id, user_id, client_id, session_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
     .bind(chainId, app.id, userId, grant.clientId, grant.sessionId, now, now + app.settings.refresh_absolute_ttl * 1000)
@@ -124,6 +123,8 @@ export async function rotateChain(env: Env, app: App, refreshToken: string, clie
   // A token of another app is not this app's business: it is unknown here, and its chain is untouched.
   if (parsed.appId !== app.id) return { ok: false, reason: "unknown" };
   const { userId, chainId } = parsed;
+  // A forged routing part never reaches (or creates) an object.
+  if (!chainIdAuthentic(routingKey(env.KEY_ENCRYPTION_SECRET), app.id, userId, chainId)) return { ok: false, reason: "unknown" };
   const result = await chainsStub(env, app.id, userId).rotate(chainId, parsed.secret, clientId, now, rotationSettings(app));
   if (!result.ok) {
     if (result.reason === "reused") {
@@ -154,6 +155,7 @@ export async function updateChainClaims(env: Env, app: App, userId: string, chai
 export async function revokeRefreshToken(env: Env, app: App, refreshToken: string, clientId: string): Promise<void> {
   const parsed = parseRefreshToken(refreshToken);
   if (!parsed || parsed.appId !== app.id) return;
+  if (!chainIdAuthentic(routingKey(env.KEY_ENCRYPTION_SECRET), app.id, parsed.userId, parsed.chainId)) return;
   const now = Date.now();
   const ended = await chainsStub(env, app.id, parsed.userId).revokeToken(parsed.chainId, parsed.secret, clientId, "revoked", now);
   if (ended) await indexEnded(env, app.id, parsed.userId, [parsed.chainId], now);

@@ -4,8 +4,15 @@
  * without a D1 read; the secret is 256 random bits of which only a SHA-256 is stored.
  * The routing part is not secret (it names the app, the user and the chain), the
  * secret part is the only thing that authorises a rotation.
+ *
+ * The chain id authenticates the routing part: 12 random hex characters and 12 of
+ * HMAC-SHA256 over `appId:userId:nonce` under a key derived from the deployment secret.
+ * A forged token is refused before any Durable Object is woken, so nobody can make the
+ * worker create objects for made-up users.
  */
-import { base64url, fromBase64url } from "../util/crypto";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { base64url, fromBase64url, hex, randomId, timingSafeEqual } from "../util/crypto";
 
 export interface ParsedRefreshToken {
   appId: string;
@@ -48,4 +55,30 @@ export function parseRefreshToken(token: string): ParsedRefreshToken | null {
   const userId = decodeId(u);
   if (appId === null || userId === null) return null;
   return { appId, userId, chainId, secret };
+}
+
+const routingKeys = new Map<string, Uint8Array>();
+
+/** The chain-id tag key, derived once per isolate from KEY_ENCRYPTION_SECRET. */
+export function routingKey(deploymentSecret: string): Uint8Array {
+  let key = routingKeys.get(deploymentSecret);
+  if (!key) {
+    key = hmac(sha256, encoder.encode(deploymentSecret), encoder.encode("latch refresh-chain routing v1"));
+    routingKeys.set(deploymentSecret, key);
+  }
+  return key;
+}
+
+function tag(key: Uint8Array, appId: string, userId: string, nonce: string): string {
+  return hex(hmac(sha256, key, encoder.encode(`${appId}:${userId}:${nonce}`))).slice(0, 12);
+}
+
+export function newChainId(key: Uint8Array, appId: string, userId: string): string {
+  const nonce = randomId(12, "0123456789abcdef");
+  return nonce + tag(key, appId, userId, nonce);
+}
+
+/** True when `chainId` was made by newChainId for this app and user. Constant time. */
+export function chainIdAuthentic(key: Uint8Array, appId: string, userId: string, chainId: string): boolean {
+  return CHAIN_ID.test(chainId) && timingSafeEqual(chainId.slice(12), tag(key, appId, userId, chainId.slice(0, 12)));
 }
