@@ -5,43 +5,29 @@
  * neither read the session nor log it out; logout makes /session answer 401.
  */
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, createClient, startWorker, type RunningWorker } from "./harness";
-import { launchChromium, signInOnHostedPage, startSignIn, signupUser, startAppServer, type AppServer } from "./browser-helpers";
-import { resolveLocalhostSubdomains } from "./oauth-helpers";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { createApp, createClient } from "./harness";
+import { signInOnHostedPage, signupUser, startSignIn, useBrowserStack } from "./browser-helpers";
 
-let worker: RunningWorker;
-let apps: AppServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  resolveLocalhostSubdomains();
-  [worker, apps, browser] = await Promise.all([startWorker(), startAppServer(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await apps?.close();
-  await worker?.dispose();
-});
+const stack = useBrowserStack();
 
 type CallResult = { status?: number; body?: any; error?: string };
 const call = (p: Page, url: string, init: RequestInit = {}) => p.evaluate(([u, i]) => (globalThis as any).latch.call(u, i), [url, init] as const) as Promise<CallResult>;
 
 describe("cookie mode in Chromium", () => {
   it("signs in on the hosted page, reads /session and /session/token, refuses other pages, logs out", async () => {
-    const workerPort = new URL(worker.url).port;
+    const workerPort = new URL(stack.worker.url).port;
     const domain = `acme${Date.now().toString(36)}.localhost`;
     const auth = `http://auth.${domain}:${workerPort}`;
-    const appOrigin = `http://app.${domain}:${apps.port}`;
-    const app = await createApp(worker.url, { name: "Cookie App", custom_domain: domain, settings: { allowed_origins: [appOrigin] } });
-    const client = await createClient(worker.url, app.id, { name: "web", type: "public", redirect_uris: [`${appOrigin}/cb`] });
+    const appOrigin = `http://app.${domain}:${stack.apps.port}`;
+    const app = await createApp(stack.worker.url, { name: "Cookie App", custom_domain: domain, settings: { allowed_origins: [appOrigin] } });
+    const client = await createClient(stack.worker.url, app.id, { name: "web", type: "public", redirect_uris: [`${appOrigin}/cb`] });
     const password = "cookie mode password";
-    const userId = await signupUser(worker.url, app, "ada", password);
-    for (const host of [`app.${domain}`, `evil.${domain}`, "evil.localhost"]) apps.configure(host, auth, client.client_id);
+    const userId = await signupUser(stack.worker.url, app, "ada", password);
+    for (const host of [`app.${domain}`, `evil.${domain}`, "evil.localhost"]) stack.apps.configure(host, auth, client.client_id);
 
-    const context = await browser.newContext();
+    const context = await stack.browser.newContext();
     const p = await context.newPage();
     await p.goto(`${appOrigin}/`);
     await p.waitForFunction(() => "latch" in globalThis);
@@ -72,7 +58,7 @@ describe("cookie mode in Chromium", () => {
 
     // A same-site page that is not allow-listed: the cookie travels, but CORS and the
     // Origin check stop it; its cross-origin POST /logout is refused and changes nothing.
-    for (const evil of [`http://evil.${domain}:${apps.port}`, `http://evil.localhost:${apps.port}`]) {
+    for (const evil of [`http://evil.${domain}:${stack.apps.port}`, `http://evil.localhost:${stack.apps.port}`]) {
       const e = await context.newPage();
       // What the server answered, even where CORS hides it from the page: CDP sees the wire.
       const statuses: Record<string, number> = {};

@@ -5,26 +5,12 @@
  * old value replayed after the overlap window is refused, and that kills the chain.
  */
 import { jwtVerify, createRemoteJWKSet } from "jose";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, createClient, startWorker, type RunningWorker } from "./harness";
-import { launchChromium, signInOnHostedPage, signupUser, startAppServer, startSignIn, type AppServer } from "./browser-helpers";
-import { resolveLocalhostSubdomains } from "./oauth-helpers";
+import type { BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { createApp, createClient } from "./harness";
+import { signInOnHostedPage, signupUser, startSignIn, useBrowserStack } from "./browser-helpers";
 
-let worker: RunningWorker;
-let apps: AppServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  resolveLocalhostSubdomains();
-  [worker, apps, browser] = await Promise.all([startWorker(), startAppServer(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await apps?.close();
-  await worker?.dispose();
-});
+const stack = useBrowserStack();
 
 type CallResult = { status?: number; body?: any; error?: string };
 const call = (p: Page, url: string, init: RequestInit = {}) => p.evaluate(([u, i]) => (globalThis as any).latch.call(u, i), [url, init] as const) as Promise<CallResult>;
@@ -50,18 +36,18 @@ async function authCookies(context: BrowserContext, p: Page, auth: string): Prom
 
 describe("exchange mode in Chromium", () => {
   it("PKCE from another site, partitioned refresh cookie, rotation, replay refused", async () => {
-    const workerPort = new URL(worker.url).port;
+    const workerPort = new URL(stack.worker.url).port;
     const slug = `x${Date.now().toString(36)}`;
     const auth = `http://${slug}.localhost:${workerPort}`;
     const shopHost = `shop${Date.now().toString(36)}.localhost`;
-    const appOrigin = `http://${shopHost}:${apps.port}`;
-    const app = await createApp(worker.url, { name: "Exchange App", slug, settings: { refresh_overlap: 1 } });
-    const client = await createClient(worker.url, app.id, { name: "spa", type: "public", redirect_uris: [`${appOrigin}/cb`], allowed_origins: [appOrigin] });
+    const appOrigin = `http://${shopHost}:${stack.apps.port}`;
+    const app = await createApp(stack.worker.url, { name: "Exchange App", slug, settings: { refresh_overlap: 1 } });
+    const client = await createClient(stack.worker.url, app.id, { name: "spa", type: "public", redirect_uris: [`${appOrigin}/cb`], allowed_origins: [appOrigin] });
     const password = "exchange mode password";
-    const userId = await signupUser(worker.url, app, "grace", password);
-    apps.configure(shopHost, auth, client.client_id);
+    const userId = await signupUser(stack.worker.url, app, "grace", password);
+    stack.apps.configure(shopHost, auth, client.client_id);
 
-    const context = await browser.newContext();
+    const context = await stack.browser.newContext();
     const p = await context.newPage();
     await p.goto(`${appOrigin}/`);
     await p.waitForFunction(() => "latch" in globalThis);
@@ -107,9 +93,9 @@ describe("exchange mode in Chromium", () => {
 
     // A page on a site that is not allow-listed cannot use /refresh.
     const evilHost = `evil${Date.now().toString(36)}.localhost`;
-    apps.configure(evilHost, auth, client.client_id);
+    stack.apps.configure(evilHost, auth, client.client_id);
     const e = await context.newPage();
-    await e.goto(`http://${evilHost}:${apps.port}/`);
+    await e.goto(`http://${evilHost}:${stack.apps.port}/`);
     await e.waitForFunction(() => "latch" in globalThis);
     expect((await call(e, `${auth}/refresh`, { method: "POST" })).error).toMatch(/Failed to fetch/);
     await context.close();

@@ -5,12 +5,36 @@
  */
 import http from "node:http";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { startWorker, type RunningWorker } from "./harness";
+import { resolveLocalhostSubdomains } from "./oauth-helpers";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+export interface BrowserStack {
+  worker: RunningWorker;
+  apps: AppServer;
+  browser: Browser;
+}
+
+/** One test file's worker, app-page server and Chromium: started before its tests, stopped after them. */
+export function useBrowserStack(): BrowserStack {
+  const stack = {} as BrowserStack;
+  beforeAll(async () => {
+    resolveLocalhostSubdomains();
+    [stack.worker, stack.apps, stack.browser] = await Promise.all([startWorker(), startAppServer(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await stack.browser?.close();
+    await stack.apps?.close();
+    await stack.worker?.dispose();
+  });
+  return stack;
 }
 
 /**

@@ -6,26 +6,12 @@
  * page's "Sign in with a passkey" signs in again, and the password alone is refused.
  */
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, signupUser, startAppServer, startSignIn, type AppServer } from "./browser-helpers";
-import { ADMIN_TOKEN, createApp, createClient, startWorker, type RunningWorker } from "./harness";
-import { resolveLocalhostSubdomains } from "./oauth-helpers";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { signupUser, startSignIn, useBrowserStack } from "./browser-helpers";
+import { ADMIN_TOKEN, createApp, createClient } from "./harness";
 
-let worker: RunningWorker;
-let apps: AppServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  resolveLocalhostSubdomains();
-  [worker, apps, browser] = await Promise.all([startWorker(), startAppServer(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await apps?.close();
-  await worker?.dispose();
-});
+const stack = useBrowserStack();
 
 type Completed = { mode: string; status: number; body: Record<string, unknown> };
 const complete = (p: Page) => p.evaluate(() => (globalThis as unknown as { latch: { complete(): Promise<unknown> } }).latch.complete()) as Promise<Completed>;
@@ -33,24 +19,24 @@ const appReady = (p: Page) => p.waitForFunction(() => "latch" in globalThis);
 
 describe("passkeys in Chromium", () => {
   it("enrols on the hosted page under passkey_required, signs in with the passkey; the token says auth_method passkey", async () => {
-    const workerPort = new URL(worker.url).port;
+    const workerPort = new URL(stack.worker.url).port;
     const slug = `pk${Date.now().toString(36)}`;
     const auth = `http://${slug}.localhost:${workerPort}`;
     const shopHost = `shop${slug}.localhost`;
-    const appOrigin = `http://${shopHost}:${apps.port}`;
-    const app = await createApp(worker.url, { name: "Passkey App", slug });
-    const client = await createClient(worker.url, app.id, { name: "spa", type: "public", redirect_uris: [`${appOrigin}/cb`], allowed_origins: [appOrigin] });
+    const appOrigin = `http://${shopHost}:${stack.apps.port}`;
+    const app = await createApp(stack.worker.url, { name: "Passkey App", slug });
+    const client = await createClient(stack.worker.url, app.id, { name: "spa", type: "public", redirect_uris: [`${appOrigin}/cb`], allowed_origins: [appOrigin] });
     const password = "passkey app password";
-    const userId = await signupUser(worker.url, app, "ada", password);
-    const patched = await fetch(`${worker.url}/admin/apps/${app.id}`, {
+    const userId = await signupUser(stack.worker.url, app, "ada", password);
+    const patched = await fetch(`${stack.worker.url}/admin/apps/${app.id}`, {
       method: "PATCH",
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
       body: JSON.stringify({ settings: { auth_policy: "passkey_required" } }),
     });
     expect(patched.status).toBe(200);
-    apps.configure(shopHost, auth, client.client_id);
+    stack.apps.configure(shopHost, auth, client.client_id);
 
-    const context = await browser.newContext();
+    const context = await stack.browser.newContext();
     const p = await context.newPage();
     const cdp = await context.newCDPSession(p);
     await cdp.send("WebAuthn.enable", { enableUI: false });
