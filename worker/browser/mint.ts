@@ -5,8 +5,8 @@
  */
 import { endChain } from "../chains/api";
 import type { Env } from "../env";
-import { buildClaims, type UserClaims } from "../identity/claims";
-import { userById, type UserRow } from "../identity/users";
+import { activeUserClaims, buildClaims } from "../identity/claims";
+import type { UserRow } from "../identity/users";
 import { snapshotOf, splitSnapshot } from "../oauth/grants/user-tokens";
 import { mintUserAccessToken } from "../oauth/tokens";
 import type { App } from "../tenancy/apps";
@@ -65,11 +65,10 @@ export async function mintChainToken(
  * (and the chain ended) when the user is gone or no longer active.
  */
 export async function freshSnapshot(env: Env, app: App, userId: string, chainId: string, stale: Record<string, unknown>): Promise<Record<string, unknown> | null> {
-  const user = await userById(env, app.id, userId);
-  if (!user || user.status !== "active") {
+  const claims = await activeUserClaims(env, app, userId);
+  if (!claims) {
     await endChain(env, app.id, userId, chainId, "user_inactive");
     return null;
   }
-  const claims: UserClaims = await buildClaims(env, app, user);
   return snapshotOf(claims, splitSnapshot(stale).audience);
 }

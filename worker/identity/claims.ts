@@ -122,6 +122,20 @@ export function assembleClaims(user: UserRow, results: D1Result[]): UserClaims {
 }
 
 /** The full snapshot: one D1 batch for roles, permissions and flags. */
+/**
+ * The user's current claims, read together with the user in one D1 round trip (the
+ * stale-claims refresh path); null when the user is gone or not active.
+ */
+export async function activeUserClaims(env: Env, app: App, userId: string): Promise<UserClaims | null> {
+  const [users, ...rest] = await env.DB.batch([
+    env.DB.prepare("SELECT * FROM users WHERE app_id = ? AND id = ?").bind(app.id, userId),
+    ...claimsQueries(env, app.id, userId),
+  ]);
+  const user = users?.results[0] as UserRow | undefined;
+  if (!user || user.status !== "active") return null;
+  return assembleClaims(user, rest);
+}
+
 export async function buildClaims(env: Env, app: App, user: UserRow): Promise<UserClaims> {
   return assembleClaims(user, await env.DB.batch(claimsQueries(env, app.id, user.id)));
 }

@@ -5,9 +5,8 @@
  */
 import { endChain, rotateChain, updateChainClaims, type RotateResult } from "../../chains/api";
 import { OAuthError } from "../../http/errors";
-import { buildClaims } from "../../identity/claims";
+import { activeUserClaims } from "../../identity/claims";
 import type { Client } from "../../identity/clients";
-import { userById } from "../../identity/users";
 import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../passkeys/policy";
 import type { OAuthContext } from "../context";
 import { narrowScope, parseScope } from "../scopes";
@@ -42,12 +41,12 @@ export async function refreshTokenGrant(c: OAuthContext, client: Client, form: U
 
   let { claims, audience } = splitSnapshot(rotated.grant.claims);
   if (rotated.claimsStale) {
-    const user = await userById(env, app.id, rotated.userId);
-    if (!user || user.status !== "active") {
+    const fresh = await activeUserClaims(env, app, rotated.userId);
+    if (!fresh) {
       await endChain(env, app.id, rotated.userId, rotated.chainId, "user_inactive");
       throw new OAuthError("invalid_grant", "The user of this refresh token is no longer active.");
     }
-    claims = await buildClaims(env, app, user);
+    claims = fresh;
     await updateChainClaims(env, app, rotated.userId, rotated.chainId, snapshotOf(claims, audience));
   }
 
