@@ -46,22 +46,40 @@ export const clients = sqliteTable(
   (t) => [index("clients_app").on(t.appId)],
 );
 
-/** One pool of users per app, shared by every surface (Kinvey, hosted login, management). */
+/**
+ * One pool of users per app, shared by every surface (Kinvey, hosted login, management).
+ * Written only by worker/identity/users.ts. `username_key` and `email_key` are the
+ * identifiers' keys (worker/identity/identifiers.ts): unique per app, and across each other
+ * by the `users_identifiers_cross_*` triggers (migration 0002), so a username never equals
+ * another user's email. They are null only on rows written before 0002 that the SQL
+ * back-fill could not key (non-ASCII or colliding); `POST /admin/identifiers/backfill` keys
+ * those and reports collisions.
+ */
 export const users = sqliteTable(
   "users",
   {
     id: text("id").primaryKey(),
     appId: text("app_id").notNull(),
+    /** Display form, as the user chose it. */
     username: text("username").notNull(),
+    usernameKey: text("username_key"),
+    /** Local part as given, domain lower-cased. */
     email: text("email"),
+    emailKey: text("email_key"),
     emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
-    /** `scheme$params$salt$hash`; see worker/identity/password.ts. */
+    /** `scheme$params$salt$hash`; see worker/identity/password.ts. `!none`: no password. */
     passwordHash: text("password_hash").notNull(),
-    /** Every other field of the user document (name, given_name, custom fields). */
+    /** The self-writable rest of the user document (name, given_name, custom fields); never an operator-owned attribute. */
     profile: text("profile").notNull().default("{}"),
     status: text("status", { enum: ["active", "suspended", "disabled"] }).notNull().default("active"),
     /** Bumped when claims-relevant data changes; chains compare it to their snapshot. */
     claimsVersion: integer("claims_version").notNull().default(1),
+    /** Operator-owned (management API only): Kinde's `provided_id`. */
+    providedId: text("provided_id"),
+    /** Operator-owned: the `org_code` claim. */
+    orgCode: text("org_code"),
+    /** Operator-owned: Kinde's `is_password_reset_requested`. */
+    passwordResetRequired: integer("password_reset_required", { mode: "boolean" }).notNull().default(false),
     passwordChangedAt: integer("password_changed_at"),
     lastLoginAt: integer("last_login_at"),
     createdAt: integer("created_at").notNull(),
@@ -69,6 +87,8 @@ export const users = sqliteTable(
   },
   (t) => [
     uniqueIndex("users_app_username").on(t.appId, t.username),
+    uniqueIndex("users_app_username_key").on(t.appId, t.usernameKey),
+    uniqueIndex("users_app_email_key").on(t.appId, t.emailKey),
     index("users_app_email").on(t.appId, t.email),
     index("users_app_created").on(t.appId, t.createdAt),
   ],

@@ -19,7 +19,16 @@ export interface TestApp {
   settings: Record<string, unknown>;
 }
 
+/**
+ * A fresh app for one test. It signs with ES256 (cheap keys and signatures) unless the
+ * test names `signing_alg`; createAppWithDefaults keeps every production default.
+ */
 export async function createApp(input: Record<string, unknown> = {}): Promise<TestApp> {
+  const settings = (input.settings ?? {}) as Record<string, unknown>;
+  return createAppWithDefaults({ ...input, settings: { signing_alg: "ES256", ...settings } });
+}
+
+export async function createAppWithDefaults(input: Record<string, unknown> = {}): Promise<TestApp> {
   const res = await SELF.fetch(`${BASE}/admin/apps`, {
     method: "POST",
     headers: { ...ADMIN, "Content-Type": "application/json" },

@@ -8,14 +8,15 @@ import { adminRoutes } from "./admin/routes";
 import { browserRoutes, kiaviAuthRoutes } from "./browser/routes";
 import { errorBody, faceError, internalError, KinveyError, LatchError, OAuthError, ApiError, RequestError } from "./http/errors";
 import { faceOf } from "./http/face";
-import { requestId } from "./kinvey/context";
+import { requestId } from "./identity/kinvey-context";
 import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
 import { userRoutes } from "./kinvey/users";
 import { outboxWaker } from "./events/outbox";
 import { manageRoutes } from "./manage/routes";
 import { oauthRoutes } from "./oauth/routes";
-import { passkeyAdminRoutes } from "./passkeys/admin";
+import { demoRoutes } from "./admin/demo";
+import { passkeyAdminRoutes } from "./admin/passkeys";
 import { passkeyRoutes } from "./passkeys/routes";
 import { dataRoutes } from "./data/routes";
 import { groupRoutes } from "./data/group-routes";
@@ -42,7 +43,7 @@ export function buildApp() {
       face === "kinvey"
         ? new KinveyError("NotFound", `${c.req.method} ${c.req.path} is not a Kinvey endpoint.`)
         : face === "api"
-          ? new ApiError(404, "ROUTE_NOT_FOUND", `${c.req.method} ${c.req.path} is not an endpoint.`)
+          ? new ApiError("ROUTE_NOT_FOUND", `${c.req.method} ${c.req.path} is not an endpoint.`)
           : new OAuthError("not_found", `${c.req.method} ${c.req.path} is not an endpoint.`);
     return c.json(errorBody(error) as object, 404);
   });
@@ -56,6 +57,7 @@ export function buildApp() {
   app.route("/rpc", rpcRoutes);
   app.route("/admin", adminRoutes);
   app.route("/admin", passkeyAdminRoutes);
+  app.route("/admin", demoRoutes);
   app.route("/api/v1", manageRoutes);
   app.route("/", oauthRoutes);
   app.route("/.well-known", kiaviAuthRoutes);

@@ -1,7 +1,7 @@
 /** Operator API (SPEC §9). */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, createApp, errorOf, uniqueSlug } from "../helpers";
+import { ADMIN, call, createApp, errorOf, uniqueSlug, createAppWithDefaults } from "../helpers";
 
 describe("operator API", () => {
   it("refuses requests without the operator token, or with a wrong one", async () => {
@@ -12,7 +12,7 @@ describe("operator API", () => {
   });
 
   it("creates an app, shows its secrets once and stores only hashes", async () => {
-    const app = await createApp({ name: "Acme" });
+    const app = await createAppWithDefaults({ name: "Acme" });
     expect(app.id).toMatch(/^kid_[0-9a-z]{20}$/);
     expect(app.app_secret).toMatch(/^[A-Za-z0-9]{40}$/);
     expect(app.issuer).toBe(`http://${app.slug}.localhost:8787`);

@@ -20,7 +20,9 @@ describe("signup", () => {
     expect(user._kmd.authtoken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(user)).not.toContain("alice password");
     const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(user._id).first<string>("password_hash");
-    expect(row).toMatch(/^scrypt\$N=16384,r=8,p=1\$/);
+    // Hashed with the configured parameters (cheap in tests; test/unit/foundation checks the production ones).
+    expect(row!.startsWith(`${env.PASSWORD_HASH_PARAMS}$`)).toBe(true);
+    expect(row).toMatch(/^scrypt\$N=\d+,r=8,p=1\$[\w-]{22}\$[\w-]{43}$/);
     const session = await env.DB.prepare("SELECT token_hash FROM sessions WHERE user_id = ?").bind(user._id).first<string>("token_hash");
     expect(session).toMatch(/^[0-9a-f]{64}$/);
     expect(session).not.toBe(user._kmd.authtoken);

@@ -5,15 +5,14 @@
  */
 import http from "node:http";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { startWorker, type RunningWorker } from "./harness";
 import { resolveLocalhostSubdomains } from "./oauth-helpers";
 
-export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: inject("chromium"), args: CHROMIUM_ARGS });
 }
 
 export interface BrowserStack {

@@ -5,7 +5,7 @@
  */
 import { init, Roles, Users, Webhooks } from "@kinde/management-api-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MANAGEMENT_SCOPES } from "../../worker/identity/clients";
+import MANAGEMENT_SCOPES from "../../worker/identity/management-scopes.json";
 import { startWorker, type RunningWorker } from "./harness";
 import { createClient, createOAuthApp, resolveLocalhostSubdomains, type OAuthApp } from "./oauth-helpers";
 

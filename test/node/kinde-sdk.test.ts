@@ -33,7 +33,7 @@ const LOGOUT = "http://127.0.0.1:9998/";
 beforeAll(async () => {
   resolveLocalhostSubdomains();
   worker = await startWorker();
-  app = await createOAuthApp(worker.url, { name: "Kinde App" });
+  app = await createOAuthApp(worker.url, { name: "Kinde App", settings: { signing_alg: "RS256" } }); // Kinde validates RSA only
   await kinveySignup(worker.url, app, "kim", "kim password 1", { email: "kim@example.com", given_name: "Kim", family_name: "Kinde" });
 });
 

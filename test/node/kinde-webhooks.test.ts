@@ -5,9 +5,8 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { decodeWebhook } from "@kinde/webhooks";
-import { unstable_startWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, type RunningWorker } from "./harness";
+import { OWN_STATE, startOwnWorker, type RunningWorker } from "./harness";
 import { createOAuthApp, resolveLocalhostSubdomains, type OAuthApp } from "./oauth-helpers";
 
 interface Received {
@@ -16,20 +15,12 @@ interface Received {
   answered: number;
 }
 
-/** The worker with a short retry schedule (seconds), so back-off fits in a test. */
-async function startWorkerWithFastRetries(schedule = "1,1,1"): Promise<RunningWorker> {
-  const worker = await unstable_startWorker({
-    config: "./wrangler.toml",
-    bindings: {
-      ADMIN_TOKEN: { type: "plain_text", value: ADMIN_TOKEN },
-      KEY_ENCRYPTION_SECRET: { type: "plain_text", value: "node-test-key-encryption-secret-0123456789" },
-      WEBHOOK_RETRY_SCHEDULE: { type: "plain_text", value: schedule },
-    },
-    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: ".wrangler/test-state", watch: false },
-  });
-  await worker.ready;
-  const url = (await worker.url).toString().replace(/\/$/, "");
-  return { url, dispose: () => worker.dispose() };
+/**
+ * This file restarts its worker, so it runs its own (on its own state), with a short retry
+ * schedule (seconds) so back-off fits in a test.
+ */
+function startWorkerWithFastRetries(schedule = "1,1,1"): Promise<RunningWorker> {
+  return startOwnWorker({ persist: OWN_STATE, bindings: { WEBHOOK_RETRY_SCHEDULE: schedule } });
 }
 
 /** A receiver that answers `failures` times with 503, then 200; records every request. */
@@ -80,7 +71,7 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
 beforeAll(async () => {
   resolveLocalhostSubdomains();
   worker = await startWorkerWithFastRetries();
-  app = await createOAuthApp(worker.url, { name: "Webhook App" });
+  app = await createOAuthApp(worker.url, { name: "Webhook App", settings: { signing_alg: "RS256" } });
   master = `Basic ${btoa(`${app.id}:${app.master_secret}`)}`;
 });
 
@@ -137,7 +128,7 @@ describe("webhook delivery", () => {
       const flipped = signature!.slice(0, 10) + (signature![10] === "A" ? "B" : "A") + signature!.slice(11);
       expect(await decodeWebhook(`${header}.${payload}.${flipped}`, app.origin)).toBeNull();
 
-      const other = await createOAuthApp(worker.url, { name: "Other App" });
+      const other = await createOAuthApp(worker.url, { name: "Other App", settings: { signing_alg: "RS256" } });
       expect(await decodeWebhook(delivered.body, other.origin)).toBeNull();
     } finally {
       hook.server.close();

@@ -13,8 +13,8 @@ export function resolveLocalhostSubdomains(): void {
   setGlobalDispatcher(
     new Agent({
       connect: {
-        lookup: (_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) =>
-          options?.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4),
+        lookup: ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) =>
+          options?.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)) as never,
       },
     }),
   );

@@ -12,7 +12,7 @@ const userinfo = (app: OAuthTestApp, token: string) => SELF.fetch(`${app.origin}
 
 describe("discovery", () => {
   it("serves the same per-app metadata under both well-known names", async () => {
-    const app = await oauthApp();
+    const app = await oauthApp({ settings: { signing_alg: "RS256" } });
     const a = await SELF.fetch(`${app.origin}/.well-known/openid-configuration`);
     const b = await SELF.fetch(`${app.origin}/.well-known/oauth-authorization-server`);
     expect(a.status).toBe(200);
@@ -38,7 +38,7 @@ describe("discovery", () => {
 
 describe("signing keys", () => {
   it("publishes RSA keys with kty, kid, alg and use, never private parts, and caches the JWKS", async () => {
-    const app = await oauthApp();
+    const app = await oauthApp({ settings: { signing_alg: "RS256" } });
     const res = await SELF.fetch(`${app.origin}/.well-known/jwks.json`);
     expect(res.headers.get("cache-control")).toBe("public, max-age=300");
     const { keys } = await res.json<{ keys: Jwk[] }>();

@@ -66,7 +66,7 @@ describe("userinfo", () => {
   });
 
   it("rejects alg none, HS256 keyed with the public key, expired tokens, other apps' tokens and garbage", async () => {
-    const app = await oauthApp();
+    const app = await oauthApp({ settings: { signing_alg: "RS256" } }); // HS256 keyed with an RSA public key
     const client = await addClient(app);
     const user = await newUser(app);
     const t = await tokensFor(app, client, user);

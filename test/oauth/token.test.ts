@@ -28,7 +28,7 @@ function exchange(app: OAuthTestApp, client: TestClient, code: string, verifier:
 
 describe("authorization_code grant", () => {
   it("issues access, ID and refresh tokens with the claims of SPEC §4", async () => {
-    const app = await oauthApp();
+    const app = await oauthApp({ settings: { signing_alg: "RS256" } });
     const client = await addClient(app);
     const user = await newUser(app);
     const t = await tokensFor(app, client, user, { nonce: "n-1", audience: "https://api.example" });

@@ -9,7 +9,7 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { startChain } from "../../worker/chains/api";
 import { prepareSession } from "../../worker/identity/sessions";
-import { PASSKEY_REQUIRED_MESSAGE } from "../../worker/passkeys/policy";
+import { PASSKEY_REQUIRED_MESSAGE } from "../../worker/identity/auth-policy";
 import { ADMIN, appAuth, basic, call, createApp, kinveyAuth, signup, uniqueSlug } from "../helpers";
 import { addClient, Browser, decodeJwt, hiddenFields, login, oauthApp, tokenRequest, tokensFor, type OAuthTestApp, type TestClient } from "../oauth/helpers";
 import { SoftAuthenticator } from "./authenticator";

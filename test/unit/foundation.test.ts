@@ -1,35 +1,51 @@
 /** Pure modules of the foundation, tested directly. */
-import { env } from "cloudflare:test";
+import wranglerToml from "../../wrangler.toml?raw";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SETTINGS } from "../../worker/env";
 import { decodeBasic } from "../../worker/identity/credentials";
-import { hashPassword, needsRehash, PBKDF2_MAX_ITERATIONS, verifyPassword } from "../../worker/identity/password";
+import { hashPassword, needsRehash, passwordParams, PBKDF2_MAX_ITERATIONS, PRODUCTION_PARAMS, verifyPassword } from "../../worker/identity/password";
 import { limitKeys, RATE_LIMITS, retryAfter } from "../../worker/identity/rate-limit";
-import { appByHost, canonicalIssuer, clearAppCache, hostName, requestIssuer } from "../../worker/tenancy/apps";
-import { mergeSettings, SettingsError } from "../../worker/tenancy/settings";
-import { createApp } from "../helpers";
+import { canonicalIssuer, hostName, requestIssuer } from "../../worker/tenancy/apps";
+import { DEFAULT_SETTINGS, mergeSettings, SettingsError } from "../../worker/tenancy/settings";
+
+const CHEAP = passwordParams({ PASSWORD_HASH_PARAMS: "scrypt$N=1024,r=8,p=1" });
 
 describe("password hashing", () => {
-  it("round-trips with the current scheme and refuses a wrong password", async () => {
-    const hash = await hashPassword("pässword");
+  it("deployments hash with scrypt N=2^14, r=8, p=1: no binding and wrangler.toml sets none", async () => {
+    expect(passwordParams({})).toEqual({ scheme: "scrypt", N: 16384, r: 8, p: 1 });
+    expect(PRODUCTION_PARAMS).toEqual({ scheme: "scrypt", N: 16384, r: 8, p: 1 });
+    expect(wranglerToml).not.toMatch(/PASSWORD_HASH_PARAMS/);
+    const hash = await hashPassword("pässword", PRODUCTION_PARAMS);
     expect(hash).toMatch(/^scrypt\$N=16384,r=8,p=1\$[\w-]{22}\$[\w-]{43}$/);
-    expect(await verifyPassword("pässword", hash)).toBe(true);
-    expect(await verifyPassword("password", hash)).toBe(false);
-    expect(needsRehash(hash)).toBe(false);
+    expect(await verifyPassword("pässword", hash, CHEAP)).toBe(true);
+    expect(needsRehash(hash, PRODUCTION_PARAMS)).toBe(false);
+  });
+
+  it("round-trips with the current scheme and refuses a wrong password", async () => {
+    const hash = await hashPassword("pässword", CHEAP);
+    expect(hash).toMatch(/^scrypt\$N=1024,r=8,p=1\$[\w-]{22}\$[\w-]{43}$/);
+    expect(await verifyPassword("pässword", hash, CHEAP)).toBe(true);
+    expect(await verifyPassword("password", hash, CHEAP)).toBe(false);
+    expect(needsRehash(hash, CHEAP)).toBe(false);
+    expect(needsRehash(hash, PRODUCTION_PARAMS)).toBe(true);
+  });
+
+  it("refuses a PASSWORD_HASH_PARAMS it cannot read", () => {
+    expect(() => passwordParams({ PASSWORD_HASH_PARAMS: "scrypt" })).toThrow(/scheme\$params/);
+    expect(() => passwordParams({ PASSWORD_HASH_PARAMS: "md5$i=1" })).toThrow(/scheme\$params/);
   });
 
   it("verifies older schemes (stored parameters) and flags them for upgrade", async () => {
     const pbkdf2 = await hashPassword("legacy", { scheme: "pbkdf2-sha256", i: 1000 });
-    expect(await verifyPassword("legacy", pbkdf2)).toBe(true);
-    expect(needsRehash(pbkdf2)).toBe(true);
+    expect(await verifyPassword("legacy", pbkdf2, CHEAP)).toBe(true);
+    expect(needsRehash(pbkdf2, CHEAP)).toBe(true);
     const argon = await hashPassword("legacy", { scheme: "argon2id", m: 64, t: 1, p: 1 });
-    expect(await verifyPassword("legacy", argon)).toBe(true);
+    expect(await verifyPassword("legacy", argon, CHEAP)).toBe(true);
   });
 
   it("refuses PBKDF2 above the deployed-Workers cap and malformed hashes", async () => {
     await expect(hashPassword("x", { scheme: "pbkdf2-sha256", i: PBKDF2_MAX_ITERATIONS + 1 })).rejects.toThrow(/cap/);
-    expect(await verifyPassword("x", "garbage")).toBe(false);
-    expect(await verifyPassword("x", "scrypt$N=0,r=8,p=1$AAAA$AAAA")).toBe(false);
+    expect(await verifyPassword("x", "garbage", CHEAP)).toBe(false);
+    expect(await verifyPassword("x", "scrypt$N=0,r=8,p=1$AAAA$AAAA", CHEAP)).toBe(false);
   });
 });
 
@@ -69,18 +85,6 @@ describe("settings", () => {
 });
 
 describe("tenancy", () => {
-  it("resolves slug hosts, custom auth domains and the default app, ignoring ports", async () => {
-    const plain = await createApp();
-    const domain = `c${Date.now().toString(36)}.localhost`;
-    const custom = await createApp({ custom_domain: domain });
-    clearAppCache();
-    expect((await appByHost(env, `${plain.slug}.localhost:8787`))?.id).toBe(plain.id);
-    expect((await appByHost(env, `${plain.slug.toUpperCase()}.LOCALHOST`))?.id).toBe(plain.id);
-    expect((await appByHost(env, `auth.${domain}:8787`))?.id).toBe(custom.id);
-    expect(await appByHost(env, "nothing.example.com")).toBeNull(); // DEFAULT_APP "demo" is not seeded in tests
-    expect(await appByHost({ ...env, DEFAULT_APP: plain.slug }, "nothing.example.com")).toMatchObject({ id: plain.id });
-  });
-
   it("derives issuers: https in production, http with port locally", () => {
     expect(canonicalIssuer({ slug: "acme", customDomain: null }, { BASE_HOST: "latch.dev" })).toBe("https://acme.latch.dev");
     expect(canonicalIssuer({ slug: "acme", customDomain: "acme.com" }, { BASE_HOST: "latch.dev" })).toBe("https://auth.acme.com");

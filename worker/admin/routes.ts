@@ -7,10 +7,10 @@ import type { Env } from "../env";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
 import { appFromRow, canonicalIssuer, clearAppCache, type App } from "../tenancy/apps";
-import { mergeSettings, SettingsError } from "../tenancy/settings";
-import { DEFAULT_SETTINGS } from "../env";
+import { DEFAULT_SETTINGS, mergeSettings, SettingsError } from "../tenancy/settings";
 import { ALPHANUMERIC, randomId, sha256Hex, timingSafeEqual } from "../util/crypto";
 import { ClientInputError, clientsOfApp, clientView, createClient } from "../identity/clients";
+import { backfillIdentifierKeys } from "../identity/identifier-backfill";
 import { rotateKeys } from "../keys/store";
 
 type AdminEnv = { Bindings: Env };
@@ -33,7 +33,7 @@ const RESERVED_SLUGS = new Set(["auth", "www", "api", "admin"]);
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function bad(message: string): never {
-  throw new ApiError(400, "INVALID_REQUEST", message);
+  throw new ApiError("INVALID_REQUEST", message);
 }
 
 function appName(value: unknown): string {
@@ -72,25 +72,25 @@ function appView(app: App, env: Env) {
 
 async function loadApp(env: Env, id: string): Promise<App> {
   const row = await env.DB.prepare("SELECT * FROM apps WHERE id = ?").bind(id).first<Parameters<typeof appFromRow>[0]>();
-  if (!row) throw new ApiError(404, "APP_NOT_FOUND", `No app with id ${id}.`);
+  if (!row) throw new ApiError("APP_NOT_FOUND", `No app with id ${id}.`);
   return appFromRow(row);
 }
 
 function conflict(err: unknown): never {
-  if (err instanceof Error && /UNIQUE constraint failed: apps\.slug/.test(err.message)) throw new ApiError(409, "SLUG_TAKEN", "An app with this slug exists.");
+  if (err instanceof Error && /UNIQUE constraint failed: apps\.slug/.test(err.message)) throw new ApiError("SLUG_TAKEN", "An app with this slug exists.");
   if (err instanceof Error && /UNIQUE constraint failed: apps\.custom_domain/.test(err.message)) {
-    throw new ApiError(409, "DOMAIN_TAKEN", "Another app uses this custom domain.");
+    throw new ApiError("DOMAIN_TAKEN", "Another app uses this custom domain.");
   }
   throw err;
 }
 
 /** Creates an app; `app_secret` and `master_secret` appear in this response only. */
-export async function createApp(env: Env, input: Record<string, unknown>, secrets?: { appSecret: string; masterSecret: string; id?: string }) {
+export async function createApp(env: Env, input: Record<string, unknown>, secrets?: { appSecret: string; masterSecret: string; id: string }) {
   const name = appName(input.name);
   const slug = input.slug;
   if (typeof slug !== "string" || !SLUG.test(slug) || RESERVED_SLUGS.has(slug)) bad("slug must be a DNS label (a-z, 0-9, -) and not reserved");
   const domain = customDomain(input.custom_domain);
-  const settings = settingsOrBad({ ...DEFAULT_SETTINGS, allowed_origins: [] }, input.settings);
+  const settings = settingsOrBad(DEFAULT_SETTINGS, input.settings);
   const id = secrets?.id ?? `kid_${randomId(20)}`;
   const appSecret = secrets?.appSecret ?? randomId(40, ALPHANUMERIC);
   const masterSecret = secrets?.masterSecret ?? randomId(40, ALPHANUMERIC);
@@ -144,6 +144,9 @@ adminRoutes.get("/apps/:id/clients", async (c) => {
   const app = await loadApp(c.env, c.req.param("id"));
   return c.json({ clients: (await clientsOfApp(c.env, app.id)).map(clientView) });
 });
+
+/** Keys identifiers written before migration 0002 and lists collisions (README "Deploying"). */
+adminRoutes.post("/identifiers/backfill", async (c) => c.json(await backfillIdentifierKeys(c.env)));
 
 /** Key rotation (SPEC §9): the published next key starts signing; answers the new signing kid. */
 adminRoutes.post("/apps/:id/keys/rotate", async (c) => {

@@ -9,8 +9,9 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { errorBody, OAuthError } from "../http/errors";
 import { appByHost, requestIssuer, type App } from "../tenancy/apps";
-import type { CookieSite } from "./cookies";
-import { admit, isAllowedOrigin, type OriginKind } from "./origin";
+import type { CookieSite } from "../sessions/cookies";
+import { isAllowedOrigin } from "../tenancy/origins";
+import { admit, type OriginKind } from "./origin";
 
 export type BrowserVars = { app: App; site: CookieSite; originKind: OriginKind };
 export type BrowserEnv = { Bindings: Env; Variables: BrowserVars };

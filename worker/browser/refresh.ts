@@ -10,14 +10,15 @@
  * - anything transient (the object unreachable) stays a 5xx: the SDK keeps its cookie.
  */
 import { Hono } from "hono";
-import { endChain, rotateChain, updateChainClaims, type RotateResult } from "../chains/api";
-import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../passkeys/policy";
+import type { RotateResult } from "../chains/api";
+import { PASSKEY_REQUIRED_MESSAGE } from "../identity/auth-policy";
 import { OAuthError } from "../http/errors";
 import { isPlainObject, readJson } from "../http/body";
 import { requestIssuer } from "../tenancy/apps";
-import { clearRefreshCookie, kindeMarkerCookie, parseRefreshCookieValue, readCookie, refreshCookie, refreshCookieName, refreshCookieValue } from "./cookies";
+import { clearRefreshCookie, kindeMarkerCookie, parseRefreshCookieValue, readCookie, refreshCookie, refreshCookieName, refreshCookieValue } from "../sessions/cookies";
 import { browserGate, type BrowserContext, type BrowserEnv } from "./cors";
-import { freshSnapshot, mintChainToken } from "./mint";
+import { mintChainToken } from "../tokens/browser";
+import { refreshChain } from "../tokens/refresh";
 import { failureLimiter } from "./limit";
 
 /** What a failed rotation means on the wire. Pure. */
@@ -67,36 +68,17 @@ refreshRoutes.post("/refresh", async (c) => {
     throw new OAuthError("invalid_request", "client_id is not the client this refresh cookie was issued to.");
   }
 
-  const result = await rotateChain(c.env, app, cookie.refreshToken, cookie.clientId);
+  const result = await refreshChain(c.env, app, cookie.refreshToken, cookie.clientId);
   if (!result.ok) {
+    if (result.reason === "auth_policy") throw dead(c, PASSKEY_REQUIRED_MESSAGE);
+    // The user is gone or no longer active: the chain has been ended.
+    if (result.reason === "user_inactive") throw dead(c, "The user of this session is no longer active; sign in again.");
     failureLimiter.fail(`${app.id}:${address}`);
     const failure = rotationFailure(result.reason);
     if (failure.dead) throw dead(c, `The refresh token is ${result.reason}; sign in again.`);
     throw new OAuthError("invalid_grant", "The refresh cookie does not belong to this client.", failure.status);
   }
-
-  if (!methodSatisfies(app.settings.auth_policy, result.grant.authMethod)) {
-    // Begun by a password before the app required passkeys: dead for good.
-    await endChain(c.env, app.id, result.userId, result.chainId, "auth_policy");
-    throw dead(c, PASSKEY_REQUIRED_MESSAGE);
-  }
-  let snapshot = result.grant.claims;
-  if (result.claimsStale) {
-    const rebuilt = await freshSnapshot(c.env, app, result.userId, result.chainId, snapshot);
-    // The user is gone or no longer active: the chain has been ended.
-    if (!rebuilt) throw dead(c, "The user of this session is no longer active; sign in again.");
-    snapshot = rebuilt;
-    await updateChainClaims(c.env, app, result.userId, result.chainId, snapshot);
-  }
-  const minted = await mintChainToken(c.env, app, requestIssuer(site.host), {
-    userId: result.userId,
-    snapshot,
-    clientId: result.grant.clientId,
-    scope: result.grant.scope,
-    sessionId: result.grant.sessionId,
-    authMethod: result.grant.authMethod,
-    authTime: result.grant.authTime,
-  });
+  const minted = await mintChainToken(c.env, app, requestIssuer(site.host), result);
   const ttl = app.settings.refresh_token_ttl;
   c.header("Set-Cookie", refreshCookie(site, refreshCookieValue(result.grant.clientId, result.refreshToken), ttl), { append: true });
   c.header("Cache-Control", "no-store");

@@ -7,10 +7,10 @@
  * written (and the cookie re-set) at most once per SLIDE_STEP_MS per session.
  */
 import { Hono } from "hono";
-import type { AppSettings } from "../env";
+import type { AppSettings } from "../tenancy/settings";
 import { OAuthError } from "../http/errors";
-import { endSessionChains, revokeRefreshToken } from "../chains/api";
-import { deleteSessionStatement, sessionByToken, type SessionRow } from "../identity/sessions";
+import { revokeRefreshToken } from "../chains/api";
+import { sessionByToken, slideSessionStatement, type SessionRow } from "../identity/sessions";
 import type { UserRow } from "../identity/users";
 import { requestIssuer } from "../tenancy/apps";
 import {
@@ -21,16 +21,14 @@ import {
   readCookie,
   refreshCookieName,
   sessionCookie,
-  sessionCookieName,
-} from "./cookies";
+} from "../sessions/cookies";
+import { endBrowserSession, sessionTokenOf } from "../sessions/browser";
 import { browserGate, type BrowserContext, type BrowserEnv } from "./cors";
-import { mintSessionToken } from "./mint";
+import { mintSessionToken } from "../tokens/browser";
 import { clientById } from "../identity/clients";
-import { methodSatisfies } from "../passkeys/policy";
+import { methodSatisfies } from "../identity/auth-policy";
 
 export const SLIDE_STEP_MS = 60_000;
-/** Session tokens are base64url; anything else cannot name a session, so no read is spent on it. */
-const SESSION_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** The session's expiry after a use at `now`, or null when it need not be written yet. Pure. */
 export function slideExpiry(
@@ -64,8 +62,8 @@ const noSession = () => new OAuthError("login_required", "There is no live sessi
 
 /** The live session named by the request's cookie, slid forward when due. 401 when there is none. */
 async function liveSession(c: BrowserContext): Promise<{ session: SessionRow; user: UserRow }> {
-  const token = readCookie(c.req.header("cookie"), sessionCookieName(c.var.site));
-  if (!token || !SESSION_TOKEN.test(token)) throw noSession();
+  const token = sessionTokenOf(c, c.var.site);
+  if (!token) throw noSession();
   const found = await sessionByToken(c.env, c.var.app.id, "browser", token);
   if (!found) throw noSession();
   // A session begun by a password before the app required passkeys signs no one in now.
@@ -73,9 +71,7 @@ async function liveSession(c: BrowserContext): Promise<{ session: SessionRow; us
   const now = Date.now();
   const next = slideExpiry(found.session, c.var.app.settings, now);
   if (next !== null) {
-    await c.env.DB.prepare("UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE app_id = ? AND id = ?")
-      .bind(now, next, c.var.app.id, found.session.id)
-      .run();
+    await slideSessionStatement(c.env, c.var.app.id, found.session.id, now, next).run();
     found.session.last_seen_at = now;
     found.session.expires_at = next;
     c.header("Set-Cookie", sessionCookie(c.var.site, token, (next - now) / 1000), { append: true });
@@ -147,14 +143,9 @@ for (const path of ["/session", "/session/token"]) {
  */
 sessionRoutes.post("/logout", async (c) => {
   const { app, site } = c.var;
-  const token = readCookie(c.req.header("cookie"), sessionCookieName(site));
-  if (token && SESSION_TOKEN.test(token)) {
-    const found = await sessionByToken(c.env, app.id, "browser", token);
-    if (found) {
-      await deleteSessionStatement(c.env, app.id, found.session.id).run();
-      await endSessionChains(c.env, app.id, found.user.id, found.session.id, "logout");
-    }
-  }
+  const token = sessionTokenOf(c, site);
+  const found = token ? await sessionByToken(c.env, app.id, "browser", token) : null;
+  if (found) await endBrowserSession(c.env, app.id, found, "logout", "cookie_mode");
   const rt = readCookie(c.req.header("cookie"), refreshCookieName(site));
   const parsed = rt ? parseRefreshCookieValue(rt) : null;
   if (parsed) await revokeRefreshToken(c.env, app, parsed.refreshToken, parsed.clientId);

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { OAuthError } from "../http/errors";
 import { appByHost, requestIssuer, type App } from "../tenancy/apps";
-import { browserMode } from "./cookies";
+import { browserMode } from "../sessions/cookies";
 
 export const REFRESH_LEEWAY_SECONDS = 30;
 

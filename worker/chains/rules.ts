@@ -2,7 +2,7 @@
  * The rotation decision, free of storage and clocks: given what the object holds for a
  * chain and what was presented, say what must happen. The object applies the outcome.
  */
-import type { AppSettings } from "../env";
+import type { AppSettings } from "../tenancy/settings";
 
 export type RotationSettings = Pick<AppSettings, "refresh_token_ttl" | "refresh_absolute_ttl" | "refresh_overlap">;
 

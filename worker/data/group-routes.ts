@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { readJson, isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
-import { allow, json, kinveyAuth, noContent, type KinveyContext, type KinveyEnv } from "../kinvey/context";
+import { allow, json, kinveyAuth, noContent, type KinveyContext, type KinveyEnv } from "../identity/kinvey-context";
 import { deleteGroupStatements, groupById, parseGroup, saveGroupStatements } from "./groups";
 
 export const groupRoutes = new Hono<KinveyEnv>();

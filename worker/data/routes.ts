@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { readJson, isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
-import { allow, apiVersion, json, kinveyAuth, type KinveyContext, type KinveyEnv } from "../kinvey/context";
+import { allow, apiVersion, json, kinveyAuth, type KinveyContext, type KinveyEnv } from "../identity/kinvey-context";
 import { decideRead, decideReplace, decideWrite, mayCreate, type Acl, type Actor, type Outcome } from "./acl";
 import { collectionName, isLevel, levelOf, setLevelStatement } from "./collections";
 import {

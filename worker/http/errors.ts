@@ -37,12 +37,54 @@ export class OAuthError extends LatchError {
   }
 }
 
-/** Kinde-style management and operator API error. */
+/**
+ * A management (Kinde-style) or operator API error: `{errors: [{code, message}]}` with the
+ * status API_ERRORS gives its code. The message says what exactly was wrong. `status`
+ * overrides it only where a malformed body names something missing, which is a 400
+ * (manage/context.ts `bad`).
+ */
 export class ApiError extends LatchError {
-  constructor(status: number, code: string, message: string) {
-    super("api", status, code, message);
+  constructor(code: ApiErrorCode, message: string, headers: Record<string, string> = {}, status: number = API_ERRORS[code]) {
+    super("api", status, code, message, headers);
   }
 }
+
+/** Every code the management and operator APIs answer, with its status. */
+export const API_ERRORS = {
+  INVALID_REQUEST: 400,
+  INVALID_JSON: 400,
+  INVALID_ENDPOINT: 400,
+  INVALID_EVENT_TYPE: 400,
+  INVALID_NEXT_TOKEN: 400,
+  IDENTITY_TYPE_UNSUPPORTED: 400,
+  ORGANIZATIONS_UNSUPPORTED: 400,
+  HASHED_PASSWORD_UNSUPPORTED: 400,
+  PERMISSION_NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  ROUTE_NOT_FOUND: 404,
+  APP_NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  PASSKEY_NOT_FOUND: 404,
+  ROLE_NOT_FOUND: 404,
+  FEATURE_FLAG_NOT_FOUND: 404,
+  OVERRIDE_NOT_FOUND: 404,
+  EVENT_NOT_FOUND: 404,
+  WEBHOOK_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  USER_ALREADY_EXISTS: 409,
+  SLUG_TAKEN: 409,
+  DOMAIN_TAKEN: 409,
+  ROLE_KEY_TAKEN: 409,
+  PERMISSION_KEY_TAKEN: 409,
+  FEATURE_FLAG_KEY_TAKEN: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
+  INTERNAL_ERROR: 500,
+} as const satisfies Record<string, number>;
+export type ApiErrorCode = keyof typeof API_ERRORS;
 
 /** A problem with the request itself, found by shared code before any face looked at it. */
 export type RequestErrorKind = "malformed_body" | "body_too_large" | "unsupported_media_type" | "invalid_credentials" | "rate_limited";
@@ -135,14 +177,14 @@ export function faceError(face: Face, err: RequestError): LatchError {
       return new OAuthError("invalid_request", err.message, err.kind === "body_too_large" ? 413 : 400);
     }
     case "api": {
-      const [status, code] = {
-        malformed_body: [400, "INVALID_JSON"],
-        body_too_large: [413, "PAYLOAD_TOO_LARGE"],
-        unsupported_media_type: [415, "UNSUPPORTED_MEDIA_TYPE"],
-        invalid_credentials: [401, "UNAUTHORIZED"],
-        rate_limited: [429, "TOO_MANY_REQUESTS"],
-      }[err.kind] as [number, string];
-      return new ApiError(status, code, err.message);
+      const code = ({
+        malformed_body: "INVALID_JSON",
+        body_too_large: "PAYLOAD_TOO_LARGE",
+        unsupported_media_type: "UNSUPPORTED_MEDIA_TYPE",
+        invalid_credentials: "UNAUTHORIZED",
+        rate_limited: "TOO_MANY_REQUESTS",
+      } as const)[err.kind];
+      return new ApiError(code, err.message, retry);
     }
   }
 }
@@ -167,6 +209,6 @@ export function internalError(face: Face): LatchError {
     case "oauth":
       return new OAuthError("server_error", "The server encountered an unexpected error.");
     case "api":
-      return new ApiError(500, "INTERNAL_ERROR", "The server encountered an unexpected error.");
+      return new ApiError("INTERNAL_ERROR", "The server encountered an unexpected error.");
   }
 }

@@ -10,7 +10,7 @@
  */
 import type { Env } from "../env";
 import type { App } from "../tenancy/apps";
-import type { UserRow } from "./users";
+import { parseProfile, userByIdStatement, type UserRow } from "./users";
 
 export interface RoleClaim {
   id: string;
@@ -38,7 +38,8 @@ export interface UserClaims extends ProfileClaims {
   feature_flags: Record<string, FlagClaim>;
 }
 
-const PROFILE_STRINGS = ["name", "given_name", "family_name", "picture", "org_code"] as const;
+/** Self-writable profile fields that become claims; operator-owned ones come from columns. */
+const PROFILE_STRINGS = ["name", "given_name", "family_name", "picture"] as const;
 
 /** Kinde's typed flag value from its stored text; undefined when the text does not fit the type. */
 export function flagValue(type: string, text: string): FlagClaim | undefined {
@@ -58,18 +59,14 @@ export function flagValue(type: string, text: string): FlagClaim | undefined {
 
 /** Profile claims from the user row alone (pure). */
 export function profileClaims(user: UserRow): ProfileClaims {
-  let profile: Record<string, unknown> = {};
-  try {
-    profile = JSON.parse(user.profile) as Record<string, unknown>;
-  } catch {
-    profile = {};
-  }
+  const profile = parseProfile(user);
   const out: ProfileClaims = {
     email_verified: Boolean(user.email_verified),
     preferred_username: user.username,
     updated_at: Math.floor(user.updated_at / 1000),
   };
   if (user.email) out.email = user.email;
+  if (user.org_code) out.org_code = user.org_code;
   for (const key of PROFILE_STRINGS) {
     const value = profile[key];
     if (typeof value === "string" && value) out[key] = value;
@@ -128,7 +125,7 @@ export function assembleClaims(user: UserRow, results: D1Result[]): UserClaims {
  */
 export async function activeUserClaims(env: Env, app: App, userId: string): Promise<UserClaims | null> {
   const [users, ...rest] = await env.DB.batch([
-    env.DB.prepare("SELECT * FROM users WHERE app_id = ? AND id = ?").bind(app.id, userId),
+    userByIdStatement(env, app.id, userId),
     ...claimsQueries(env, app.id, userId),
   ]);
   const user = users?.results[0] as UserRow | undefined;

@@ -72,6 +72,12 @@ export async function clientsOfApp(env: Env, appId: string): Promise<Client[]> {
   return results.map(clientFromRow);
 }
 
+/** Every origin any client of the app lists in its `allowed_origins`. */
+export async function clientOrigins(env: Env, appId: string): Promise<string[]> {
+  const { results } = await env.DB.prepare("SELECT allowed_origins FROM clients WHERE app_id = ?").bind(appId).all<{ allowed_origins: string }>();
+  return results.flatMap((row) => JSON.parse(row.allowed_origins) as string[]);
+}
+
 /**
  * A redirect URI: absolute, no fragment; https, or http on loopback / localhost only,
  * or a private-use scheme (`com.example.app:/cb`) for native apps (RFC 8252).
@@ -103,8 +109,11 @@ function list<T>(value: unknown, name: string, each: (v: unknown) => T): T[] {
 /** Scopes an m2m client may hold for the management API (SPEC §7). */
 export const MANAGEMENT_SCOPES: readonly string[] = managementScopes;
 
-/** Creates a client; the secret (confidential, m2m) is in this response only. */
-export async function createClient(env: Env, appId: string, input: Record<string, unknown>) {
+/**
+ * Creates a client; the secret (confidential, m2m) is in this response only. `fixed` names
+ * the id and secret instead of generating them (the demo seed only).
+ */
+export async function createClient(env: Env, appId: string, input: Record<string, unknown>, fixed?: { id: string; secret: string | null }) {
   const known = ["name", "type", "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "scopes"];
   for (const key of Object.keys(input)) if (!known.includes(key)) throw new ClientInputError(`unknown field: ${key}`);
   const { name, type } = input;
@@ -124,8 +133,8 @@ export async function createClient(env: Env, appId: string, input: Record<string
   if (type !== "m2m" && redirectUris.length === 0) throw new ClientInputError("redirect_uris needs at least one URI for public and confidential clients");
   if (type !== "m2m" && scopes.length) throw new ClientInputError("only m2m clients carry management scopes");
 
-  const id = randomId(32, "0123456789abcdef");
-  const secret = type === "public" ? null : randomId(50, ALPHANUMERIC);
+  const id = fixed?.id ?? randomId(32, "0123456789abcdef");
+  const secret = type === "public" ? null : (fixed?.secret ?? randomId(50, ALPHANUMERIC));
   await env.DB.prepare(
     "INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   )

@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import { RequestError } from "../http/errors";
 import type { App } from "../tenancy/apps";
 import { secretMatchesHash } from "../util/crypto";
-import { methodSatisfies, passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "../passkeys/policy";
+import { methodSatisfies, passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "./auth-policy";
 import { checkPassword } from "./login";
 import { clientAddress } from "./rate-limit";
 import { sessionByToken, type SessionRow } from "./sessions";

@@ -5,9 +5,9 @@
 import type { Env } from "../env";
 import { RequestError } from "../http/errors";
 import { eventStatement } from "../events/log";
-import { decoyHash, hashPassword, needsRehash, verifyPassword } from "./password";
+import { decoyHash, hashPassword, needsRehash, passwordParams, verifyPassword } from "./password";
 import { countAttemptStatements, forgiveAttempt, limitKeys, retryAfter, type CounterRow } from "./rate-limit";
-import { userByIdentifierStatement, type UserRow } from "./users";
+import { recordSignInStatement, userByIdentifierStatement, type UserRow } from "./users";
 
 export interface PasswordCheck {
   appId: string;
@@ -41,15 +41,16 @@ export async function checkPassword(env: Env, check: PasswordCheck): Promise<Use
   const wait = retryAfter(rows, keys, now);
   if (wait > 0) throw new RequestError("rate_limited", "Too many failed attempts; try again later.", wait);
 
-  const ok = await verifyPassword(check.password, user?.password_hash ?? (await decoyHash()));
+  const params = passwordParams(env);
+  const ok = await verifyPassword(check.password, user?.password_hash ?? (await decoyHash(params)), params);
   if (!user || !ok || user.status !== "active") {
     await eventStatement(env, check.appId, "user.authentication_failed", user?.id ?? null, { reason: "invalid_credentials" }, now).run();
     throw new RequestError("invalid_credentials", "Invalid credentials.");
   }
   await forgiveAttempt(env, keys);
-  if (needsRehash(user.password_hash)) {
-    const upgraded = await hashPassword(check.password);
-    await env.DB.prepare("UPDATE users SET password_hash = ? WHERE app_id = ? AND id = ?").bind(upgraded, user.app_id, user.id).run();
+  if (needsRehash(user.password_hash, params)) {
+    const upgraded = await hashPassword(check.password, params);
+    await recordSignInStatement(env, user.app_id, user.id, now, upgraded).run();
     user.password_hash = upgraded;
   }
   return user;

@@ -11,6 +11,7 @@
  */
 import { argon2idAsync } from "@noble/hashes/argon2.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
+import type { Env } from "../env";
 import { base64url, fromBase64url, randomBytes, timingSafeEqual } from "../util/crypto";
 
 export type PasswordParams =
@@ -21,37 +22,58 @@ export type PasswordParams =
 /** Deployed Workers refuse PBKDF2 above 100,000 iterations (local workerd does not). */
 export const PBKDF2_MAX_ITERATIONS = 100_000;
 
-export const CURRENT: PasswordParams = { scheme: "scrypt", N: 16384, r: 8, p: 1 };
+/** What every deployment hashes with (README "Password hashing" says why). */
+export const PRODUCTION_PARAMS: PasswordParams = { scheme: "scrypt", N: 16384, r: 8, p: 1 };
 
 const KEY_BYTES = 32;
 const encoder = new TextEncoder();
 
-export async function hashPassword(password: string, params: PasswordParams = CURRENT): Promise<string> {
+/**
+ * The parameters new hashes are made with: PRODUCTION_PARAMS, unless the test-only
+ * binding PASSWORD_HASH_PARAMS (`scrypt$N=1024,r=8,p=1`) names cheaper ones. Stored hashes
+ * carry their own parameters, so a hash made at one cost verifies under any setting.
+ */
+export function passwordParams(env: Pick<Env, "PASSWORD_HASH_PARAMS">): PasswordParams {
+  const text = env.PASSWORD_HASH_PARAMS;
+  if (!text) return PRODUCTION_PARAMS;
+  const [scheme, paramText] = text.split("$");
+  const params = scheme && paramText ? parseParams(scheme, paramText) : null;
+  if (!params) throw new Error(`PASSWORD_HASH_PARAMS is not scheme$params: ${text}`);
+  return params;
+}
+
+export async function hashPassword(password: string, params: PasswordParams): Promise<string> {
   const salt = randomBytes(16);
   const derived = await derive(password, salt, params);
   return [params.scheme, formatParams(params), base64url(salt), base64url(derived)].join("$");
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** `current`: what an unusable stored hash is replaced by, so it costs as much as a real one. */
+export async function verifyPassword(password: string, stored: string, current: PasswordParams): Promise<boolean> {
   const parsed = parseHash(stored);
   // An unusable hash (e.g. a user with no password yet) still costs one hash: no timing oracle.
-  if (!parsed) return verifyPassword(password, await decoyHash()).then(() => false);
+  if (!parsed) return verifyPassword(password, await decoyHash(current), current).then(() => false);
   const derived = await derive(password, parsed.salt, parsed.params);
   return timingSafeEqual(base64url(derived), parsed.hash);
 }
 
-/** True when `stored` was made with other parameters than CURRENT. */
-export function needsRehash(stored: string): boolean {
-  return !stored.startsWith(`${CURRENT.scheme}$${formatParams(CURRENT)}$`);
+/** True when `stored` was made with other parameters than `current`. */
+export function needsRehash(stored: string, current: PasswordParams): boolean {
+  return !stored.startsWith(`${current.scheme}$${formatParams(current)}$`);
 }
 
 /**
  * A hash of nothing anyone knows, verified when the user does not exist so that the
  * answer for an unknown username takes as long as a wrong password.
  */
-let decoy: Promise<string> | undefined;
-export function decoyHash(): Promise<string> {
-  decoy ??= hashPassword(base64url(randomBytes(16)));
+const decoys = new Map<string, Promise<string>>();
+export function decoyHash(current: PasswordParams): Promise<string> {
+  const key = formatParams(current) + current.scheme;
+  let decoy = decoys.get(key);
+  if (!decoy) {
+    decoy = hashPassword(base64url(randomBytes(16)), current);
+    decoys.set(key, decoy);
+  }
   return decoy;
 }
 
@@ -85,16 +107,19 @@ function formatParams(params: PasswordParams): string {
 function parseHash(stored: string): { params: PasswordParams; salt: Uint8Array; hash: string } | null {
   const [scheme, paramText, salt, hash] = stored.split("$");
   if (!scheme || !paramText || !salt || !hash) return null;
+  const params = parseParams(scheme, paramText);
+  return params ? { params, salt: fromBase64url(salt), hash } : null;
+}
+
+function parseParams(scheme: string, paramText: string): PasswordParams | null {
   const values = new Map(paramText.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")), Number(kv.slice(kv.indexOf("=") + 1))]));
   const num = (key: string) => {
     const v = values.get(key);
     return v !== undefined && Number.isSafeInteger(v) && v > 0 ? v : NaN;
   };
   const ok = (...keys: string[]) => keys.every((k) => !Number.isNaN(num(k)));
-  let params: PasswordParams;
-  if (scheme === "pbkdf2-sha256" && ok("i")) params = { scheme, i: num("i") };
-  else if (scheme === "scrypt" && ok("N", "r", "p")) params = { scheme, N: num("N"), r: num("r"), p: num("p") };
-  else if (scheme === "argon2id" && ok("m", "t", "p")) params = { scheme, m: num("m"), t: num("t"), p: num("p") };
-  else return null;
-  return { params, salt: fromBase64url(salt), hash };
+  if (scheme === "pbkdf2-sha256" && ok("i")) return { scheme, i: num("i") };
+  if (scheme === "scrypt" && ok("N", "r", "p")) return { scheme, N: num("N"), r: num("r"), p: num("p") };
+  if (scheme === "argon2id" && ok("m", "t", "p")) return { scheme, m: num("m"), t: num("t"), p: num("p") };
+  return null;
 }

@@ -83,3 +83,49 @@ export function deleteSessionStatement(env: Env, appId: string, sessionId: strin
 export function deleteUserSessionsStatement(env: Env, appId: string, userId: string, keepSessionId?: string): D1PreparedStatement {
   return env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND user_id = ? AND id != ?").bind(appId, userId, keepSessionId ?? "");
 }
+
+/** A browser session signed in again by the same user: a fresh token and auth time, same id. */
+export async function renewSessionStatement(
+  env: Env,
+  appId: string,
+  sessionId: string,
+  token: string,
+  options: { authMethod: string; now: number; expiresAt: number },
+): Promise<D1PreparedStatement> {
+  return env.DB.prepare("UPDATE sessions SET token_hash = ?, created_at = ?, last_seen_at = ?, auth_method = ?, expires_at = ? WHERE app_id = ? AND id = ?").bind(
+    await sha256Hex(token),
+    options.now,
+    options.now,
+    options.authMethod,
+    options.expiresAt,
+    appId,
+    sessionId,
+  );
+}
+
+/** Sliding expiry: the session was used at `now` and now lives until `expiresAt`. */
+export function slideSessionStatement(env: Env, appId: string, sessionId: string, now: number, expiresAt: number): D1PreparedStatement {
+  return env.DB.prepare("UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE app_id = ? AND id = ?").bind(now, expiresAt, appId, sessionId);
+}
+
+/** The user's live sessions, oldest first. */
+export async function liveSessionsOfUser(env: Env, appId: string, userId: string, now = Date.now()): Promise<SessionRow[]> {
+  const { results } = await env.DB.prepare("SELECT * FROM sessions WHERE app_id = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at")
+    .bind(appId, userId, now)
+    .all<SessionRow>();
+  return results;
+}
+
+export async function sessionOfUser(env: Env, appId: string, userId: string, sessionId: string): Promise<SessionRow | null> {
+  return env.DB.prepare("SELECT * FROM sessions WHERE app_id = ? AND user_id = ? AND id = ?").bind(appId, userId, sessionId).first<SessionRow>();
+}
+
+/** Every session of the user, the caller's included. */
+export function deleteAllUserSessionsStatement(env: Env, appId: string, userId: string): D1PreparedStatement {
+  return env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND user_id = ?").bind(appId, userId);
+}
+
+/** The id of the live session named by the SQL expression `idSql` over ?1 (app id) and ?2 (`value`); ?3 is now. */
+export function liveSessionWhereStatement(env: Env, appId: string, idSql: string, value: string, now: number): D1PreparedStatement {
+  return env.DB.prepare(`SELECT id FROM sessions WHERE app_id = ?1 AND id = ${idSql} AND (expires_at IS NULL OR expires_at > ?3)`).bind(appId, value, now);
+}

@@ -9,7 +9,8 @@
  * is in every verifier's JWKS cache for at least one rotation before it signs anything.
  */
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
-import type { Env, SigningAlg } from "../env";
+import type { Env } from "../env";
+import type { SigningAlg } from "../tenancy/settings";
 import type { App } from "../tenancy/apps";
 import { ALPHANUMERIC, base64url, randomId } from "../util/crypto";
 import { openJwk, sealJwk } from "./seal";

@@ -1,6 +1,6 @@
 /** `GET /appdata/{appKey}`: the Kinvey handshake. Any valid credential of the app. */
 import { Hono } from "hono";
-import { json, kinveyAuth, type KinveyEnv } from "./context";
+import { json, kinveyAuth, type KinveyEnv } from "../identity/kinvey-context";
 
 export const LATCH_VERSION = "0.1.0";
 

@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
 import { KinveyError } from "../http/errors";
-import { userByIdentifierStatement, type UserRow } from "../identity/users";
-import { allow, json, kinveyAuth, noContent, type KinveyEnv } from "./context";
+import { userByIdentifierStatement, usernameExists, type UserRow } from "../identity/users";
+import { allow, json, kinveyAuth, noContent, type KinveyEnv } from "../identity/kinvey-context";
 
 export const rpcRoutes = new Hono<KinveyEnv>();
 rpcRoutes.use("/:appKey/*", kinveyAuth);
@@ -13,8 +13,7 @@ rpcRoutes.post("/:appKey/check-username-exists", async (c) => {
   allow(c, "app", "master", "user");
   const { username } = await readJsonObject(c);
   if (typeof username !== "string" || !username) throw new KinveyError("IncompleteRequestBody", "", "The request body must hold a username string.");
-  const found = await c.env.DB.prepare("SELECT 1 FROM users WHERE app_id = ? AND username = ?").bind(c.var.app.id, username).first();
-  return json(c, { usernameExists: found !== null });
+  return json(c, { usernameExists: await usernameExists(c.env, c.var.app.id, username) });
 });
 
 /**

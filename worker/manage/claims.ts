@@ -1,6 +1,6 @@
 /**
  * Claims freshness (SPEC §7): a management change that alters what a user's tokens say
- * bumps `users.claims_version` in the change's own batch and, once committed, tells each
+ * bumps `users.claims_version` in the change's own batch (the user store's statements) and, once committed, tells each
  * affected user's refresh-chain object to rebuild its claims snapshot on the next refresh.
  * Access tokens already issued are not touched: they run out naturally.
  *
@@ -10,14 +10,7 @@
 import type { Env } from "../env";
 import { invalidateUserClaims } from "../chains/api";
 
-/** Bumps the claims version of the users selected by `where` (a SQL condition on `users`). */
-export function bumpClaimsStatement(env: Env, appId: string, where: string, id: string): D1PreparedStatement {
-  return env.DB.prepare(`UPDATE users SET claims_version = claims_version + 1 WHERE app_id = ?1 AND (${where})`).bind(appId, appId, id);
-}
-
-export function bumpUserClaimsStatement(env: Env, appId: string, userId: string): D1PreparedStatement {
-  return env.DB.prepare("UPDATE users SET claims_version = claims_version + 1 WHERE app_id = ? AND id = ?").bind(appId, userId);
-}
+export { bumpClaimsWhereStatement as bumpClaimsStatement, bumpUserClaimsStatement } from "../identity/users";
 
 const FAN_OUT = 16;
 

@@ -5,26 +5,26 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Env } from "../env";
-import { ApiError, LatchError, RequestError } from "../http/errors";
+import { ApiError, LatchError, RequestError, type ApiErrorCode } from "../http/errors";
 import { decodeBasic } from "../identity/credentials";
 import type { MANAGEMENT_SCOPES } from "../identity/clients";
 import { appByHost, requestIssuer, type App } from "../tenancy/apps";
 import { secretMatchesHash } from "../util/crypto";
-import { verifyAccessToken } from "../oauth/access-token";
+import { verifyAccessToken } from "../tokens/verify";
 
 export type Scope = (typeof MANAGEMENT_SCOPES)[number];
 export type Caller = { kind: "master" } | { kind: "client"; clientId: string; scopes: ReadonlySet<string> };
 export type ManageEnv = { Bindings: Env; Variables: { app: App; caller: Caller } };
 export type ManageContext = Context<ManageEnv>;
 
-const unauthorized = (message: string) => new ApiError(401, "UNAUTHORIZED", message);
+const unauthorized = (message: string) => new ApiError("UNAUTHORIZED", message);
 
 /** Resolves the app by Host and authenticates the caller; scope checks come per route. */
 export const manageAuth: MiddlewareHandler<ManageEnv> = async (c, next) => {
   // The URL's host is the Host the client used (workerd builds it from the header).
   const host = new URL(c.req.url).host;
   const app = await appByHost(c.env, host);
-  if (!app) throw new ApiError(404, "APP_NOT_FOUND", "No app is served at this host.");
+  if (!app) throw new ApiError("APP_NOT_FOUND", "No app is served at this host.");
   c.set("app", app);
   c.set("caller", await authenticateCaller(c.env, app, host, c.req.header("authorization")));
   await next();
@@ -74,7 +74,7 @@ export function need(scope: Scope): MiddlewareHandler<ManageEnv> {
   return async (c, next) => {
     const caller = c.var.caller;
     if (caller.kind === "client" && !caller.scopes.has(scope)) {
-      throw new ApiError(403, "FORBIDDEN", `The access token lacks the ${scope} scope.`);
+      throw new ApiError("FORBIDDEN", `The access token lacks the ${scope} scope.`);
     }
     await next();
   };
@@ -85,12 +85,16 @@ export function ok(c: ManageContext, fields: Record<string, unknown> = {}, statu
   return c.json({ code, message, ...fields }, status);
 }
 
-export function bad(message: string, code = "INVALID_REQUEST"): never {
-  throw new ApiError(400, code, message);
+/** 400: the request itself is wrong, whatever its code (an unknown id in a body included). */
+export function bad(message: string, code: ApiErrorCode = "INVALID_REQUEST"): never {
+  throw new ApiError(code, message, {}, 400);
 }
 
-export function notFound(what: string, id: string): never {
-  throw new ApiError(404, `${what.toUpperCase()}_NOT_FOUND`, `No ${what} with id ${id}.`);
+/** What a management route can fail to find; each has its `{WHAT}_NOT_FOUND` code. */
+export type Resource = "user" | "passkey" | "role" | "permission" | "feature_flag" | "webhook" | "event";
+
+export function notFound(what: Resource, id: string): never {
+  throw new ApiError(`${what.toUpperCase() as Uppercase<Resource>}_NOT_FOUND`, `No ${what} with id ${id}.`);
 }
 
 export function iso(ms: number | null | undefined): string | null {

@@ -61,7 +61,7 @@ eventRoutes.get("/events", need("read:events"), async (c) => {
 eventRoutes.get("/events/:eventId", need("read:events"), async (c) => {
   const id = c.req.param("eventId");
   const row = await c.env.DB.prepare("SELECT * FROM events WHERE app_id = ? AND id = ?").bind(c.var.app.id, id).first<EventRow>();
-  if (!row) throw new ApiError(404, "EVENT_NOT_FOUND", `No event with id ${id}.`);
+  if (!row) throw new ApiError("EVENT_NOT_FOUND", `No event with id ${id}.`);
   return ok(c, { event: eventView(row) });
 });
 

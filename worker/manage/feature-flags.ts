@@ -49,7 +49,7 @@ function flagType(value: unknown): FlagRow["type"] {
 
 export async function loadFlag(c: ManageContext, key: string): Promise<FlagRow> {
   const row = await c.env.DB.prepare("SELECT * FROM feature_flags WHERE app_id = ? AND key = ?").bind(c.var.app.id, key).first<FlagRow>();
-  if (!row) throw new ApiError(404, "FEATURE_FLAG_NOT_FOUND", `No feature flag with key ${key}.`);
+  if (!row) throw new ApiError("FEATURE_FLAG_NOT_FOUND", `No feature flag with key ${key}.`);
   return row;
 }
 

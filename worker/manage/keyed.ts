@@ -3,7 +3,7 @@
  * validation, views and paged listing.
  */
 import { ApiError } from "../http/errors";
-import { bad, text, type ManageContext } from "./context";
+import { bad, notFound, text, type ManageContext } from "./context";
 import { pageOf, parsePage } from "./paging";
 
 export interface KeyedRow {
@@ -35,8 +35,7 @@ export function keyedView(row: KeyedRow) {
 
 export async function loadKeyed(c: ManageContext, table: "roles" | "permissions", id: string): Promise<KeyedRow> {
   const row = await c.env.DB.prepare(`SELECT * FROM ${table} WHERE app_id = ? AND id = ?`).bind(c.var.app.id, id).first<KeyedRow>();
-  const what = table === "roles" ? "role" : "permission";
-  if (!row) throw new ApiError(404, `${what.toUpperCase()}_NOT_FOUND`, `No ${what} with id ${id}.`);
+  if (!row) notFound(table === "roles" ? "role" : "permission", id);
   return row;
 }
 
@@ -60,7 +59,9 @@ export async function listPage<T extends { created_at: number; id: string }>(
   return pageOf(results, page.size);
 }
 
-export function conflictOnKey(err: unknown, what: string): never {
-  if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) throw new ApiError(409, `${what.toUpperCase()}_KEY_TAKEN`, `A ${what} with this key exists.`);
+export function conflictOnKey(err: unknown, what: "role" | "permission" | "feature_flag"): never {
+  if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) {
+    throw new ApiError(`${what.toUpperCase() as Uppercase<typeof what>}_KEY_TAKEN`, `A ${what} with this key exists.`);
+  }
   throw err;
 }

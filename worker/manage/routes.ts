@@ -12,7 +12,7 @@ import { sessionRoutes } from "./sessions";
 import { userAccessRoutes } from "./user-access";
 import { userRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
-import { passkeyManageRoutes } from "../passkeys/manage";
+import { passkeyManageRoutes } from "./passkeys";
 
 export const manageRoutes = new Hono<ManageEnv>();
 manageRoutes.use("*", manageAuth);

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { ApiError } from "../http/errors";
-import { deleteSessionStatement, type SessionRow } from "../identity/sessions";
+import { deleteAllUserSessionsStatement, deleteSessionStatement, liveSessionsOfUser, sessionOfUser } from "../identity/sessions";
 import { userById } from "../identity/users";
 import { iso, need, notFound, ok, type ManageContext, type ManageEnv } from "./context";
 import { endChain, endSessionChains, endUserChains, listUserChains } from "../chains/api";
@@ -19,16 +19,9 @@ async function userOf(c: ManageContext): Promise<string> {
   return id;
 }
 
-async function sessionRows(c: ManageContext, userId: string): Promise<SessionRow[]> {
-  const { results } = await c.env.DB.prepare("SELECT * FROM sessions WHERE app_id = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at")
-    .bind(c.var.app.id, userId, Date.now())
-    .all<SessionRow>();
-  return results;
-}
-
 sessionRoutes.get("/users/:userId/sessions", need("read:sessions"), async (c) => {
   const userId = await userOf(c);
-  const [rows, chains] = await Promise.all([sessionRows(c, userId), listUserChains(c.env, c.var.app.id, userId)]);
+  const [rows, chains] = await Promise.all([liveSessionsOfUser(c.env, c.var.app.id, userId), listUserChains(c.env, c.var.app.id, userId)]);
   const sessions = [
     ...rows.map((s) => ({
       session_id: s.id,
@@ -60,7 +53,7 @@ sessionRoutes.delete("/users/:userId/sessions", need("delete:sessions"), async (
   const app = c.var.app;
   const now = Date.now();
   await c.env.DB.batch([
-    c.env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND user_id = ?").bind(app.id, userId),
+    deleteAllUserSessionsStatement(c.env, app.id, userId),
     eventStatement(c.env, app.id, "session.ended", userId, { user: { id: userId }, scope: "all", reason: "management_api" }, now, "api"),
   ]);
   const chains = await endUserChains(c.env, app.id, userId, "management_api", now);
@@ -73,7 +66,7 @@ sessionRoutes.delete("/users/:userId/sessions/:sessionId", need("delete:sessions
   const sessionId = c.req.param("sessionId");
   const app = c.var.app;
   const now = Date.now();
-  const row = await c.env.DB.prepare("SELECT id, kind FROM sessions WHERE app_id = ? AND user_id = ? AND id = ?").bind(app.id, userId, sessionId).first<{ id: string; kind: string }>();
+  const row = await sessionOfUser(c.env, app.id, userId, sessionId);
   if (row) {
     await c.env.DB.batch([
       deleteSessionStatement(c.env, app.id, row.id),
@@ -83,7 +76,7 @@ sessionRoutes.delete("/users/:userId/sessions/:sessionId", need("delete:sessions
     return ok(c, {}, 200, "OK", "Session deleted");
   }
   const chain = (await listUserChains(c.env, app.id, userId)).find((ch) => ch.id === sessionId);
-  if (!chain) throw new ApiError(404, "SESSION_NOT_FOUND", `The user has no session ${sessionId}.`);
+  if (!chain) throw new ApiError("SESSION_NOT_FOUND", `The user has no session ${sessionId}.`);
   await endChain(c.env, app.id, userId, chain.id, "management_api");
   await eventStatement(c.env, app.id, "session.ended", userId, { user: { id: userId }, session_id: chain.id, kind: "refresh_chain", reason: "management_api" }, now, "api").run();
   return ok(c, {}, 200, "OK", "Session deleted");

@@ -180,7 +180,7 @@ userAccessRoutes.delete("/users/:userId/feature_flags/:key", need("update:user_f
   const userId = await userOf(c);
   const flag = await loadFlag(c, c.req.param("key"));
   const existing = await c.env.DB.prepare("SELECT 1 FROM user_feature_flags WHERE app_id = ? AND user_id = ? AND key = ?").bind(c.var.app.id, userId, flag.key).first();
-  if (!existing) throw new ApiError(404, "OVERRIDE_NOT_FOUND", `The user has no override of ${flag.key}.`);
+  if (!existing) throw new ApiError("OVERRIDE_NOT_FOUND", `The user has no override of ${flag.key}.`);
   await change(
     c,
     userId,

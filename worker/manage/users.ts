@@ -1,52 +1,55 @@
 /**
  * Users (Kinde paths): list `GET /users`, get/create/update/delete on `/user`, set the
- * password, refresh claims. Every write is one D1 batch with its event; a change to what
- * tokens say also bumps the claims version and invalidates the user's chain snapshots.
+ * password, refresh claims. Users are made and changed through the user store
+ * (identity/users.ts); every write is one D1 batch with its event, and a change to what
+ * tokens say also invalidates the user's chain snapshots.
  */
 import { Hono } from "hono";
+import { endUserChains } from "../chains/api";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
-import { hashPassword } from "../identity/password";
 import { deleteUserSessionsStatement } from "../identity/sessions";
-import { deleteUserStatements, newUserId, userById, type UserRow } from "../identity/users";
-import { bumpUserClaimsStatement, invalidateClaims } from "./claims";
-import { bad, iso, isUniqueViolation, need, notFound, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
-import { endUserChains } from "../chains/api";
+import {
+  bumpUserClaimsStatement,
+  createUser,
+  deleteUserStatements,
+  findUsers,
+  IdentifierTakenError,
+  parseProfile,
+  updateUser,
+  userById,
+  userEventData,
+  UserInputError,
+  type UserChange,
+  type UserRow,
+} from "../identity/users";
+import { invalidateClaims } from "./claims";
+import { bad, iso, need, notFound, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { pageOf, parsePage } from "./paging";
 
 export const userRoutes = new Hono<ManageEnv>();
 
-/** A password hash no password matches: users created without one cannot sign in with one. */
-const NO_PASSWORD = "!none";
-const MAX_PASSWORD_LENGTH = 1024;
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
-
-interface Profile {
-  given_name?: string;
-  family_name?: string;
-  picture?: string;
-  provided_id?: string;
-  is_password_reset_requested?: boolean;
-  [key: string]: unknown;
-}
-
-function profileOf(row: UserRow): Profile {
-  return JSON.parse(row.profile) as Profile;
+/** The user store's refusals in the management API's words. */
+function asApiError(err: unknown): never {
+  if (err instanceof IdentifierTakenError) throw new ApiError("USER_ALREADY_EXISTS", "A user with this username or email exists.");
+  if (err instanceof UserInputError) bad(err.message);
+  throw err;
 }
 
 /** A user as `GET /users` lists it. */
 export function userListView(row: UserRow) {
-  const p = profileOf(row);
+  const p = parseProfile(row);
+  const str = (v: unknown) => (typeof v === "string" ? v : null);
   return {
     id: row.id,
-    provided_id: p.provided_id ?? null,
+    provided_id: row.provided_id,
     email: row.email,
     username: row.username,
-    first_name: p.given_name ?? null,
-    last_name: p.family_name ?? null,
+    first_name: str(p.given_name),
+    last_name: str(p.family_name),
     is_suspended: row.status !== "active",
-    picture: p.picture ?? null,
+    picture: str(p.picture),
     total_sign_ins: null,
     failed_sign_ins: null,
     last_signed_in: iso(row.last_login_at),
@@ -59,24 +62,6 @@ export function userListView(row: UserRow) {
 export function userView(row: UserRow) {
   const { email, ...rest } = userListView(row);
   return { ...rest, preferred_email: email };
-}
-
-/** The user object in webhook and event data (Kinde's user event shape). */
-export function userEventData(row: UserRow) {
-  const p = profileOf(row);
-  return {
-    user: {
-      id: row.id,
-      email: row.email,
-      username: row.username,
-      first_name: p.given_name ?? null,
-      last_name: p.family_name ?? null,
-      phone: null,
-      is_suspended: row.status !== "active",
-      is_password_reset_requested: p.is_password_reset_requested === true,
-      organizations: [],
-    },
-  };
 }
 
 function identitiesOf(row: UserRow): { type: "email" | "username"; identity: string }[] {
@@ -95,28 +80,18 @@ async function loadUser(c: ManageContext, id: string | undefined): Promise<UserR
 
 userRoutes.get("/users", need("read:users"), async (c) => {
   const page = parsePage(c.req.query("page_size"), c.req.query("next_token"));
-  const where = ["app_id = ?"];
-  const params: unknown[] = [c.var.app.id];
-  const filters: [string, string][] = [
-    ["user_id", "id = ?"],
-    ["username", "username = ?"],
-    ["email", "email = lower(?)"],
-  ];
-  for (const [name, sql] of filters) {
+  const given = (name: string) => {
     const value = c.req.query(name);
-    if (value !== undefined && value !== "") {
-      where.push(sql);
-      params.push(value);
-    }
-  }
-  if (page.after) {
-    where.push("(created_at > ? OR (created_at = ? AND id > ?))");
-    params.push(page.after.createdAt, page.after.createdAt, page.after.id);
-  }
-  const { results } = await c.env.DB.prepare(`SELECT * FROM users WHERE ${where.join(" AND ")} ORDER BY created_at, id LIMIT ?`)
-    .bind(...params, page.size + 1)
-    .all<UserRow>();
-  const { items, nextToken } = pageOf(results, page.size);
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const rows = await findUsers(c.env, c.var.app.id, {
+    id: given("user_id"),
+    username: given("username"),
+    email: given("email"),
+    after: page.after ?? undefined,
+    limit: page.size + 1,
+  });
+  const { items, nextToken } = pageOf(rows, page.size);
   return ok(c, { users: items.map(userListView), ...(nextToken ? { next_token: nextToken } : {}) });
 });
 
@@ -126,20 +101,16 @@ userRoutes.post("/user", need("create:users"), async (c) => {
   const body = await readJsonObject(c);
   onlyKeys(body, ["profile", "identities", "provided_id", "organization_code"]);
   if (body.organization_code !== undefined) bad("Organizations are not supported.", "ORGANIZATIONS_UNSUPPORTED");
-  const profile: Profile = {};
+  const profile: Record<string, string> = {};
   if (body.profile !== undefined) {
     if (typeof body.profile !== "object" || body.profile === null || Array.isArray(body.profile)) bad("profile must be an object.");
     const p = body.profile as Record<string, unknown>;
     onlyKeys(p, ["given_name", "family_name", "picture"]);
-    for (const key of ["given_name", "family_name"] as const) {
-      const v = text(p, key, 256);
+    for (const [key, max] of [["given_name", 256], ["family_name", 256], ["picture", 2048]] as const) {
+      const v = text(p, key, max);
       if (v !== undefined) profile[key] = v;
     }
-    const picture = text(p, "picture", 2048);
-    if (picture !== undefined) profile.picture = picture;
   }
-  const providedId = text(body, "provided_id", 256);
-  if (providedId !== undefined) profile.provided_id = providedId;
 
   let email: string | null = null;
   let emailVerified = false;
@@ -155,10 +126,8 @@ userRoutes.post("/user", need("create:users"), async (c) => {
       if (typeof details !== "object" || details === null || Array.isArray(details)) bad("identity.details must be an object.");
       const d = details as Record<string, unknown>;
       if (identity.type === "email") {
-        const value = text(d, "email", 320, true)!.toLowerCase();
-        if (!EMAIL.test(value)) bad(`Not an email address: ${value}.`);
         if (email) bad("Only one email identity is supported.");
-        email = value;
+        email = text(d, "email", 320, true)!;
         emailVerified = identity.is_verified === true;
       } else if (identity.type === "username") {
         if (username) bad("Only one username identity is supported.");
@@ -169,89 +138,49 @@ userRoutes.post("/user", need("create:users"), async (c) => {
       created.push({ type: identity.type, result: { created: true } });
     }
   }
-  const app = c.var.app;
-  if (email) {
-    const taken = await c.env.DB.prepare("SELECT 1 FROM users WHERE app_id = ?1 AND (email = ?2 OR username = ?2) LIMIT 1")
-      .bind(app.id, email)
-      .first();
-    if (taken) throw new ApiError(409, "USER_ALREADY_EXISTS", "A user with this email exists.");
-  }
-  const id = newUserId();
-  const now = Date.now();
-  const row: UserRow = {
-    id,
-    app_id: app.id,
-    username: username ?? email ?? `user_${id}`,
-    email,
-    email_verified: emailVerified ? 1 : 0,
-    password_hash: NO_PASSWORD,
-    profile: JSON.stringify(profile),
-    status: "active",
-    claims_version: 1,
-    password_changed_at: null,
-    last_login_at: null,
-    created_at: now,
-    updated_at: now,
-  };
-  try {
-    await c.env.DB.batch([
-      c.env.DB.prepare(
-        "INSERT INTO users (id, app_id, username, email, email_verified, password_hash, profile, status, claims_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 1, ?, ?)",
-      ).bind(id, app.id, row.username, email, row.email_verified, NO_PASSWORD, row.profile, now, now),
-      eventStatement(c.env, app.id, "user.created", id, userEventData(row), now, "api"),
-    ]);
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new ApiError(409, "USER_ALREADY_EXISTS", "A user with this username exists.");
-    throw err;
-  }
-  return c.json({ id, created: true, identities: created });
+  const input = { username, email, emailVerified, profile, providedId: text(body, "provided_id", 256) ?? null, via: "api" as const };
+  const row = await createUser(c.env, c.var.app, input).catch(asApiError);
+  return c.json({ id: row.id, created: true, identities: created });
 });
 
 userRoutes.patch("/user", need("update:users"), async (c) => {
   const row = await loadUser(c, c.req.query("id"));
   const body = await readJsonObject(c);
   onlyKeys(body, ["given_name", "family_name", "picture", "is_suspended", "is_password_reset_requested", "provided_id"]);
-  const profile = profileOf(row);
-  for (const key of ["given_name", "family_name", "provided_id"] as const) {
-    const v = text(body, key, 256);
+  const profile = parseProfile(row);
+  for (const [key, max] of [["given_name", 256], ["family_name", 256], ["picture", 2048]] as const) {
+    const v = text(body, key, max);
     if (v !== undefined) profile[key] = v;
   }
-  const picture = text(body, "picture", 2048);
-  if (picture !== undefined) profile.picture = picture;
   for (const key of ["is_suspended", "is_password_reset_requested"] as const) {
     if (body[key] !== undefined && typeof body[key] !== "boolean") bad(`${key} must be a boolean.`);
   }
-  if (typeof body.is_password_reset_requested === "boolean") profile.is_password_reset_requested = body.is_password_reset_requested;
+  const change: UserChange = { profile };
+  const providedId = text(body, "provided_id", 256);
+  if (providedId !== undefined) change.providedId = providedId;
+  if (typeof body.is_password_reset_requested === "boolean") change.passwordResetRequired = body.is_password_reset_requested;
   // Suspension toggles active/suspended only: a user disabled through Kinvey stays disabled.
-  const status: UserRow["status"] =
-    row.status === "disabled" ? row.status : body.is_suspended === true ? "suspended" : body.is_suspended === false ? "active" : row.status;
-  const suspending = status !== "active" && row.status === "active";
-  const now = Date.now();
-  const next: UserRow = { ...row, profile: JSON.stringify(profile), status, updated_at: now };
+  if (row.status !== "disabled" && typeof body.is_suspended === "boolean") change.status = body.is_suspended ? "suspended" : "active";
+  const suspending = change.status === "suspended" && row.status === "active";
   const app = c.var.app;
-  const statements = [
-    c.env.DB.prepare("UPDATE users SET profile = ?, status = ?, updated_at = ?, claims_version = claims_version + 1 WHERE app_id = ? AND id = ?").bind(
-      next.profile,
-      status,
-      now,
-      app.id,
-      row.id,
-    ),
+  const now = Date.now();
+  const also = (next: UserRow) => [
     eventStatement(c.env, app.id, "user.updated", row.id, userEventData(next), now, "api"),
+    // A suspended user keeps no way in: sessions go now, refresh chains just after.
+    ...(suspending ? [deleteUserSessionsStatement(c.env, app.id, row.id)] : []),
   ];
-  // A suspended user keeps no way in: sessions go now, refresh chains just after.
-  if (suspending) statements.push(deleteUserSessionsStatement(c.env, app.id, row.id));
-  await c.env.DB.batch(statements);
+  const next = await updateUser(c.env, app, row, change, also, now).catch(asApiError);
   if (suspending) await endUserChains(c.env, app.id, row.id, "user_suspended", now);
   else await invalidateClaims(c.env, app.id, [row.id]);
+  const p = parseProfile(next);
   return c.json({
-    id: row.id,
-    given_name: profile.given_name ?? null,
-    family_name: profile.family_name ?? null,
-    email: row.email,
-    is_suspended: status !== "active",
-    is_password_reset_requested: profile.is_password_reset_requested === true,
-    picture: profile.picture ?? null,
+    id: next.id,
+    given_name: p.given_name ?? null,
+    family_name: p.family_name ?? null,
+    email: next.email,
+    is_suspended: next.status !== "active",
+    is_password_reset_requested: next.password_reset_required === 1,
+    picture: p.picture ?? null,
   });
 });
 
@@ -278,24 +207,13 @@ userRoutes.put("/users/:userId/password", need("update:users"), async (c) => {
   const body = await readJsonObject(c);
   if (body.hashed_password !== undefined) bad("Importing hashed passwords is not supported; send the new password as `password`.", "HASHED_PASSWORD_UNSUPPORTED");
   onlyKeys(body, ["password", "is_temporary_password"]);
-  const min = c.var.app.settings.password_min_length;
-  const password = body.password;
-  if (typeof password !== "string" || password.length < min || password.length > MAX_PASSWORD_LENGTH) {
-    bad(`password must be a string of ${min} to ${MAX_PASSWORD_LENGTH} characters.`);
-  }
+  if (typeof body.password !== "string") bad("password must be a string.");
   const app = c.var.app;
   const now = Date.now();
-  await c.env.DB.batch([
-    c.env.DB.prepare("UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE app_id = ? AND id = ?").bind(
-      await hashPassword(password),
-      now,
-      now,
-      app.id,
-      row.id,
-    ),
+  await updateUser(c.env, app, row, { password: body.password }, [
     deleteUserSessionsStatement(c.env, app.id, row.id),
     eventStatement(c.env, app.id, "user.password_changed", row.id, { user: { id: row.id } }, now, "api"),
-  ]);
+  ], now).catch(asApiError);
   await endUserChains(c.env, app.id, row.id, "password_set", now);
   return ok(c, {}, 200, "PASSWORD_SET", "User successfully updated");
 });

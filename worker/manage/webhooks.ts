@@ -70,7 +70,7 @@ function webhookView(row: WebhookRow) {
 async function loadWebhook(c: ManageContext): Promise<WebhookRow> {
   const id = c.req.param("webhookId")!;
   const row = await c.env.DB.prepare("SELECT * FROM webhooks WHERE app_id = ? AND id = ?").bind(c.var.app.id, id).first<WebhookRow>();
-  if (!row) throw new ApiError(404, "WEBHOOK_NOT_FOUND", `No webhook with id ${id}.`);
+  if (!row) throw new ApiError("WEBHOOK_NOT_FOUND", `No webhook with id ${id}.`);
   return row;
 }
 

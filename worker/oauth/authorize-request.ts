@@ -4,6 +4,7 @@
  * every other problem goes back to the client's redirect URI with `error`.
  */
 import type { Client } from "../identity/clients";
+import { AUTHORIZE_PARAMS } from "../sessions/continue";
 import { validChallenge } from "./pkce";
 import { parseScope, unknownUserScopes } from "./scopes";
 
@@ -28,23 +29,6 @@ export type AuthorizeCheck =
   | { kind: "page"; error: string; description: string }
   | { kind: "redirect"; redirectUri: string; state: string | null; error: string; description: string };
 
-/** Parameters echoed through the hosted form; anything else (Kinde's extras) is dropped. */
-export const AUTHORIZE_PARAMS = [
-  "response_type",
-  "client_id",
-  "redirect_uri",
-  "scope",
-  "state",
-  "nonce",
-  "code_challenge",
-  "code_challenge_method",
-  "prompt",
-  "login_hint",
-  "max_age",
-  "audience",
-  "response_mode",
-  "start_page",
-] as const;
 
 const MAX_PARAM = 2048;
 // eslint-disable-next-line no-control-regex

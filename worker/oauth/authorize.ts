@@ -2,43 +2,32 @@
  * /oauth2/auth (SPEC §4): GET validates the request and either answers from the browser
  * session (no UI) or shows the hosted page; POST is that page's form (sign-in or sign-up),
  * protected by the pre-login CSRF token and the Origin check, and ends in a code.
+ *
+ * Codes are issued here only. Every other way in (passkeys, and any later first factor)
+ * starts the browser session itself and continues to this endpoint (sessions/continue.ts),
+ * which then answers from the session.
  */
-import { eventStatement } from "../events/log";
 import { readForm } from "../http/body";
 import { RequestError } from "../http/errors";
+import { methodSatisfies } from "../identity/auth-policy";
 import { clientById } from "../identity/clients";
-import { checkPassword } from "../identity/login";
-import { hashPassword } from "../identity/password";
+import { checkPassword, MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH } from "../identity/login";
 import { clientAddress } from "../identity/rate-limit";
-import { newUserId, userById, type UserRow } from "../identity/users";
-import { bindingHash, storeChallenge } from "../passkeys/challenges";
-import { registrationOptions, relyingParty } from "../passkeys/ceremony";
-import { methodSatisfies, passwordOutcome } from "../passkeys/policy";
-import { passkeyCount } from "../passkeys/store";
-import { LoginPage, SignupPage } from "../ui/login";
+import { createUser, IdentifierTakenError, UserInputError, type UserRow } from "../identity/users";
+import { currentSession } from "../sessions/browser";
+import { carried, continueHref } from "../sessions/continue";
+import { csrfToken, csrfValid, preLoginValue } from "../sessions/csrf";
+import { completeFirstFactor } from "../sessions/sign-in";
+import { requestHost } from "../tenancy/host";
 import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
+import { LoginPage, SignupPage } from "../ui/login";
 import { ErrorPage } from "../ui/message";
-import { EnrolPage, OfferPage } from "../ui/passkeys";
-import { AUTHORIZE_PARAMS, checkAuthorizeRequest, redirectWith, type AuthorizeRequest } from "./authorize-request";
-import {
-  CSRF_COOKIE_MAX_AGE,
-  csrfCookie,
-  csrfToken,
-  csrfValid,
-  currentSession,
-  preLoginValue,
-  sessionCookie,
-  setCookieHeader,
-  startBrowserSession,
-} from "./browser-session";
+import { checkAuthorizeRequest, redirectWith, type AuthorizeRequest } from "./authorize-request";
 import { issueCode } from "./codes";
-import { requestHost, type OAuthContext } from "./context";
+import type { OAuthContext } from "./context";
 
-const MAX_PASSWORD = 1024;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-interface SignedIn {
+/** Whom a code is for: the browser session it was issued under. */
+interface Grantor {
   sessionId: string;
   userId: string;
   /** ms */
@@ -60,70 +49,58 @@ async function check(c: OAuthContext, params: URLSearchParams, status: 302 | 303
   return { ok: false, response: c.redirect(target, status) };
 }
 
-/** The authorization parameters to carry through the form (Kinde's extras are dropped). */
-function carried(params: URLSearchParams): [string, string][] {
-  const out: [string, string][] = [];
-  for (const name of AUTHORIZE_PARAMS) for (const value of params.getAll(name)) out.push([name, value]);
-  return out;
-}
-
 function switchHref(fields: [string, string][], prompt: "login" | "create"): string {
   const next = new URLSearchParams(fields.filter(([k]) => k !== "prompt" && k !== "start_page"));
   next.set("prompt", prompt);
   return `/oauth2/auth?${next.toString()}`;
 }
 
-/**
- * Where a browser continues after a passkey step: the authorization request again, minus
- * `prompt` (it has just signed in), which then answers from the new session with a code.
- */
-export function continueHref(fields: [string, string][]): string {
-  return `/oauth2/auth?${new URLSearchParams(fields.filter(([k]) => k !== "prompt")).toString()}`;
+interface FormState {
+  mode: "login" | "signup";
+  error?: string;
+  status?: number;
+  username?: string;
+  email?: string;
+  headers?: Record<string, string>;
 }
 
-async function showForm(
-  c: OAuthContext,
-  params: URLSearchParams,
-  request: AuthorizeRequest,
-  options: { mode: "login" | "signup"; error?: string; status?: number; username?: string; email?: string; headers?: Record<string, string> },
-): Promise<Response> {
+async function showForm(c: OAuthContext, params: URLSearchParams, request: AuthorizeRequest, state: FormState): Promise<Response> {
   const { app } = c.var;
-  const host = requestHost(c);
-  const pre = preLoginValue(c, host);
+  const pre = preLoginValue(c, requestHost(c));
   const fields = carried(params);
   const props = {
     appName: app.name,
     action: "/oauth2/auth",
     hidden: fields,
     csrf: await csrfToken(c.env, app.id, pre.value),
-    error: options.error,
-    username: options.username ?? (options.mode === "login" ? (request.loginHint ?? undefined) : undefined),
-    email: options.email,
-    switchHref: switchHref(fields, options.mode === "login" ? "create" : "login"),
-    passkeyContinue: options.mode === "login" ? continueHref(fields) : undefined,
+    error: state.error,
+    username: state.username ?? (state.mode === "login" ? (request.loginHint ?? undefined) : undefined),
+    email: state.email,
+    switchHref: switchHref(fields, state.mode === "login" ? "create" : "login"),
+    passkeyContinue: state.mode === "login" ? continueHref(fields) : undefined,
   };
-  const headers: Record<string, string | string[]> = { ...(options.headers ?? {}) };
-  if (pre.isNew) headers["Set-Cookie"] = setCookieHeader(csrfCookie(host), pre.value, CSRF_COOKIE_MAX_AGE);
-  const node = options.mode === "login" ? LoginPage(props) : SignupPage({ ...props, minPassword: app.settings.password_min_length });
-  return htmlPage(node, options.status ?? 200, { ...headers, ...SCRIPT_PAGE_HEADERS });
+  const headers: Record<string, string | string[]> = { ...(state.headers ?? {}), ...SCRIPT_PAGE_HEADERS };
+  if (pre.setCookie) headers["Set-Cookie"] = pre.setCookie;
+  const node = state.mode === "login" ? LoginPage(props) : SignupPage({ ...props, minPassword: app.settings.password_min_length });
+  return htmlPage(node, state.status ?? 200, headers);
 }
 
-async function redirectWithCode(c: OAuthContext, request: AuthorizeRequest, signedIn: SignedIn, status: 302 | 303, headers: Record<string, string> = {}): Promise<Response> {
+async function redirectWithCode(c: OAuthContext, request: AuthorizeRequest, grantor: Grantor, status: 302 | 303, setCookie?: string): Promise<Response> {
   const { app, issuer } = c.var;
   const code = await issueCode(c.env, app.id, {
     clientId: request.clientId,
-    userId: signedIn.userId,
-    sessionId: signedIn.sessionId,
+    userId: grantor.userId,
+    sessionId: grantor.sessionId,
     redirectUri: request.redirectUri,
     codeChallenge: request.codeChallenge,
     scope: request.scope,
     nonce: request.nonce,
     audience: request.audience,
-    authTime: Math.floor(signedIn.authTime / 1000),
-    authMethod: signedIn.authMethod,
+    authTime: Math.floor(grantor.authTime / 1000),
+    authMethod: grantor.authMethod,
   });
   const res = c.redirect(redirectWith(request.redirectUri, { code, state: request.state, iss: issuer }), status);
-  for (const [name, value] of Object.entries(headers)) res.headers.append(name, value);
+  if (setCookie) res.headers.append("Set-Cookie", setCookie);
   res.headers.set("Cache-Control", "no-store");
   return res;
 }
@@ -139,12 +116,8 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
   const tooOld = current && request.maxAge !== null && Date.now() - current.session.created_at > request.maxAge * 1000;
   const mustLogin = request.prompt === "login" || request.prompt === "create" || tooOld;
   if (current && !mustLogin) {
-    return redirectWithCode(c, request, {
-      sessionId: current.session.id,
-      userId: current.user.id,
-      authTime: current.session.created_at,
-      authMethod: current.session.auth_method,
-    }, 302);
+    const { session, user } = current;
+    return redirectWithCode(c, request, { sessionId: session.id, userId: user.id, authTime: session.created_at, authMethod: session.auth_method }, 302);
   }
   if (request.prompt === "none") {
     const target = redirectWith(request.redirectUri, {
@@ -166,114 +139,62 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
     return htmlPage(ErrorPage({ error: "invalid_request", description: "This form was posted from another site." }), 403);
   }
   const form = await readForm(c);
-  const params = new URLSearchParams(carried(form));
+  const fields = carried(form);
+  const params = new URLSearchParams(fields);
   const checked = await check(c, params, 303);
   if (!checked.ok) return checked.response;
   const request = checked.request;
   const mode = form.get("action") === "signup" ? "signup" : "login";
   const username = form.get("username") ?? "";
-  const password = form.get("password") ?? "";
   const email = (form.get("email") ?? "").trim();
+  const again = (state: Omit<FormState, "mode" | "username">) => showForm(c, params, request, { mode, username, ...state });
 
-  if (!(await csrfValid(c, app.id, host, form.get("csrf")))) {
-    return showForm(c, params, request, { mode, status: 403, username, error: "Your sign-in form expired. Please try again." });
-  }
+  if (!(await csrfValid(c, app.id, host, form.get("csrf")))) return again({ status: 403, error: "Your sign-in form expired. Please try again." });
 
-  let user: UserRow;
-  let created = false;
-  if (mode === "signup") {
-    const problem = signupProblem(username, password, email, app.settings.password_min_length);
-    if (problem) return showForm(c, params, request, { mode, status: 400, username, email, error: problem });
-    const made = await createUser(c, username.trim(), password, email || null);
-    if (!made) return showForm(c, params, request, { mode, status: 409, username, email, error: "That username is taken." });
-    user = made;
-    created = true;
-  } else {
-    if (!username || !password || username.length > 320 || password.length > MAX_PASSWORD) {
-      return showForm(c, params, request, { mode, status: 400, username, error: "Enter your username or email and your password." });
-    }
-    try {
-      user = await checkPassword(c.env, { appId: app.id, identifier: username, password, clientAddress: clientAddress(c.req.raw.headers) });
-    } catch (err) {
-      if (err instanceof RequestError && err.kind === "rate_limited") {
-        return showForm(c, params, request, {
-          mode,
-          status: 429,
-          username,
-          error: "Too many failed attempts. Please wait and try again.",
-          headers: { "Retry-After": String(err.retryAfter ?? 60) },
-        });
-      }
-      if (err instanceof RequestError && err.kind === "invalid_credentials") {
-        return showForm(c, params, request, { mode, status: 401, username, error: "Incorrect username or password." });
-      }
-      throw err;
-    }
-  }
+  const first = mode === "signup" ? await signUp(c, form) : await signIn(c, form);
+  if ("error" in first) return again(first.error);
 
-  // The auth policy (SPEC §8, worker/passkeys/policy.ts) decides what a correct password leads to.
-  const policy = app.settings.auth_policy;
-  const outcome = passwordOutcome(policy, policy === "none" ? 0 : await passkeyCount(c.env, app.id, user.id));
-  if (outcome === "refuse") {
-    return showForm(c, params, request, { mode: "login", status: 403, username, error: "This account signs in with a passkey only. Use “Sign in with a passkey”." });
-  }
-  if (outcome === "enrol_first") return enrolFirst(c, user, carried(form));
-
-  const current = await currentSession(c, app, host);
-  const signedIn = await startBrowserSession(c, app, user, current?.session ?? null, { authMethod: "password", created });
-  const cookie = setCookieHeader(sessionCookie(app, host), signedIn.token, app.settings.refresh_token_ttl);
-  if (outcome === "offer_enrolment") {
-    return htmlPage(OfferPage({ appName: app.name, continueHref: continueHref(carried(form)) }), 200, { "Set-Cookie": cookie, ...SCRIPT_PAGE_HEADERS });
-  }
-  return redirectWithCode(c, request, signedIn, 303, { "Set-Cookie": cookie });
+  const outcome = await completeFirstFactor(c, { app, host, issuer }, first.user, { method: "password", created: mode === "signup", fields });
+  if (outcome.kind === "refused") return showForm(c, params, request, { mode: "login", status: 403, username, error: outcome.message });
+  if (outcome.kind === "enrol") return outcome.response;
+  if (outcome.offer) return outcome.offer;
+  return redirectWithCode(c, request, outcome.signedIn, 303, outcome.signedIn.cookie);
 }
 
-/**
- * passkey_required and no passkey yet: the password earned enrolment only. No session
- * cookie, no code: the page registers a passkey against a challenge bound to this
- * browser's pre-login cookie, then signs in with it.
- */
-async function enrolFirst(c: OAuthContext, user: UserRow, fields: [string, string][]): Promise<Response> {
-  const { app, issuer } = c.var;
-  const host = requestHost(c);
-  const pre = preLoginValue(c, host);
-  const rp = relyingParty(app, host, issuer);
-  const options = await registrationOptions(rp, user, []);
-  const challengeId = await storeChallenge(c.env, app.id, { kind: "register", challenge: options.challenge, binding: await bindingHash(pre.value), userId: user.id });
-  return htmlPage(
-    EnrolPage({ appName: app.name, username: user.username, challengeId, options: JSON.stringify(options), continueHref: continueHref(fields) }),
-    200,
-    SCRIPT_PAGE_HEADERS,
-  );
-}
+type FirstFactorResult = { user: UserRow } | { error: Omit<FormState, "mode" | "username"> };
 
-function signupProblem(username: string, password: string, email: string, minPassword: number): string | null {
-  if (!username.trim() || username.length > 256 || CONTROL.test(username)) return "Choose a username of at most 256 characters.";
-  if (password.length < minPassword || password.length > MAX_PASSWORD) return `Choose a password of at least ${minPassword} characters.`;
-  if (email && (email.length > 320 || CONTROL.test(email) || !/^[^@\s]+@[^@\s]+$/.test(email))) return "Enter a valid email address, or leave it empty.";
-  return null;
-}
-
-async function createUser(c: OAuthContext, username: string, password: string, email: string | null): Promise<UserRow | null> {
-  const { app } = c.var;
-  const id = newUserId();
-  const now = Date.now();
+/** The sign-up form: a new user through the user store, whose rules every surface shares. */
+async function signUp(c: OAuthContext, form: URLSearchParams): Promise<FirstFactorResult> {
+  const email = (form.get("email") ?? "").trim();
+  const input = { username: form.get("username") ?? "", email: email || null, password: form.get("password") ?? "", via: "hosted" as const };
   try {
-    await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO users (id, app_id, username, email, password_hash, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '{}', ?, ?)").bind(
-        id,
-        app.id,
-        username,
-        email ? email.toLowerCase() : null,
-        await hashPassword(password),
-        now,
-        now,
-      ),
-      eventStatement(c.env, app.id, "user.created", id, { username, via: "hosted" }, now),
-    ]);
+    return { user: await createUser(c.env, c.var.app, input) };
   } catch (err) {
-    if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) return null;
+    if (err instanceof IdentifierTakenError) return { error: { status: 409, email, error: "That username or email is taken." } };
+    if (err instanceof UserInputError) return { error: { status: 400, email, error: signUpProblem(err.field, c.var.app.settings.password_min_length) } };
     throw err;
   }
-  return userById(c.env, app.id, id);
+}
+
+function signUpProblem(field: string, minPassword: number): string {
+  if (field === "password") return `Choose a password of at least ${minPassword} characters.`;
+  if (field === "email") return "Enter a valid email address, or leave it empty.";
+  return "Choose a username of at most 256 characters.";
+}
+
+async function signIn(c: OAuthContext, form: URLSearchParams): Promise<FirstFactorResult> {
+  const identifier = form.get("username") ?? "";
+  const password = form.get("password") ?? "";
+  if (!identifier || !password || identifier.length > MAX_IDENTIFIER_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    return { error: { status: 400, error: "Enter your username or email and your password." } };
+  }
+  try {
+    return { user: await checkPassword(c.env, { appId: c.var.app.id, identifier, password, clientAddress: clientAddress(c.req.raw.headers) }) };
+  } catch (err) {
+    if (err instanceof RequestError && err.kind === "rate_limited") {
+      return { error: { status: 429, error: "Too many failed attempts. Please wait and try again.", headers: { "Retry-After": String(err.retryAfter ?? 60) } } };
+    }
+    if (err instanceof RequestError && err.kind === "invalid_credentials") return { error: { status: 401, error: "Incorrect username or password." } };
+    throw err;
+  }
 }

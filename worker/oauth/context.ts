@@ -1,26 +1,10 @@
-/** What every OAuth route shares: the app chosen by Host, its issuer, no-store responses. */
-import type { Context, MiddlewareHandler } from "hono";
+/** What every OAuth route shares: the app chosen by Host (tenancy/host.ts), its issuer, no-store responses. */
+import type { Context } from "hono";
 import type { Env } from "../env";
-import { OAuthError } from "../http/errors";
-import { appByHost, requestIssuer, type App } from "../tenancy/apps";
+import type { HostVars } from "../tenancy/host";
 
-export type OAuthVars = { app: App; issuer: string };
-export type OAuthEnv = { Bindings: Env; Variables: OAuthVars };
+export type OAuthEnv = { Bindings: Env; Variables: HostVars };
 export type OAuthContext = Context<OAuthEnv>;
-
-export function requestHost(c: Context): string {
-  return c.req.header("host") ?? new URL(c.req.url).host;
-}
-
-/** Resolves the app from the Host header (SPEC §1); 404 when no app serves it. */
-export const oauthApp: MiddlewareHandler<OAuthEnv> = async (c, next) => {
-  const host = requestHost(c);
-  const app = await appByHost(c.env, host);
-  if (!app) throw new OAuthError("not_found", "No app is served at this host.");
-  c.set("app", app);
-  c.set("issuer", requestIssuer(host));
-  await next();
-};
 
 export const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 

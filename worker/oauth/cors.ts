@@ -1,30 +1,11 @@
 /**
- * CORS for the token, userinfo, revocation and JWKS routes (SPEC §4): only origins
- * registered on one of the app's clients or in the app's `allowed_origins`, echoed
- * exactly, never `*`, no credentials (these routes take bearer tokens and form posts,
- * not cookies). The allow-list is cached per isolate like the app itself.
+ * CORS for the token, userinfo, revocation and JWKS routes (SPEC §4): only origins on the
+ * app's allow-list (tenancy/origins.ts), echoed exactly, never `*`, no credentials (these
+ * routes take bearer tokens and form posts, not cookies), except the token endpoint.
  */
 import type { MiddlewareHandler } from "hono";
-import type { Env } from "../env";
-import type { App } from "../tenancy/apps";
+import { isAllowedOrigin } from "../tenancy/origins";
 import type { OAuthEnv } from "./context";
-
-const TTL_MS = 30_000;
-const cache = new Map<string, { origins: Set<string>; until: number }>();
-
-export async function registeredOrigins(env: Env, app: App): Promise<Set<string>> {
-  const hit = cache.get(app.id);
-  if (hit && hit.until > Date.now()) return hit.origins;
-  const { results } = await env.DB.prepare("SELECT allowed_origins FROM clients WHERE app_id = ?").bind(app.id).all<{ allowed_origins: string }>();
-  const origins = new Set<string>(app.settings.allowed_origins);
-  for (const row of results) for (const o of JSON.parse(row.allowed_origins) as string[]) origins.add(o);
-  cache.set(app.id, { origins, until: Date.now() + TTL_MS });
-  return origins;
-}
-
-export function clearOriginCache(): void {
-  cache.clear();
-}
 
 /**
  * Adds CORS headers for allowed origins and answers preflights. `credentials`: the token
@@ -33,7 +14,7 @@ export function clearOriginCache(): void {
 export function oauthCors(methods: string, credentials = false): MiddlewareHandler<OAuthEnv> {
   return async (c, next) => {
     const origin = c.req.header("origin");
-    const allowed = origin ? (await registeredOrigins(c.env, c.var.app)).has(origin) : false;
+    const allowed = origin ? await isAllowedOrigin(c.env, c.var.app, origin) : false;
     if (c.req.method === "OPTIONS") {
       if (!allowed) return c.body(null, 403, { Vary: "Origin" });
       return c.body(null, 204, {

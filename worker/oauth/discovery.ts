@@ -2,7 +2,7 @@
  * OpenID Provider / OAuth Authorization Server metadata (OIDC Discovery, RFC 8414), per
  * app: one document under both well-known names, endpoints under the request's issuer.
  */
-import { SIGNING_ALGS } from "../env";
+import { SIGNING_ALGS } from "../tenancy/settings";
 import type { App } from "../tenancy/apps";
 import { USER_SCOPES } from "./scopes";
 

@@ -6,7 +6,7 @@
 import type { Handler } from "hono";
 import { readForm } from "../http/body";
 import { OAuthError } from "../http/errors";
-import { verifyAccessToken } from "./access-token";
+import { verifyAccessToken } from "../tokens/verify";
 import { authenticateClient } from "./client-auth";
 import { NO_STORE, type OAuthEnv } from "./context";
 

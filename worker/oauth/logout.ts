@@ -6,19 +6,18 @@
  * the request names one, else of any of the app's clients).
  */
 import { compactVerify } from "jose";
-import { endSessionChains } from "../chains/api";
 import type { Env } from "../env";
-import { eventStatement } from "../events/log";
 import { clientById, clientsOfApp } from "../identity/clients";
-import { deleteSessionStatement } from "../identity/sessions";
 import { keyByKid, verifierOf } from "../keys/store";
 import type { App } from "../tenancy/apps";
 import { htmlPage } from "../ui/layout";
 import { SignedOutPage } from "../ui/message";
 import { fromBase64url } from "../util/crypto";
 import { redirectWith } from "./authorize-request";
-import { clearCookieHeader, currentSession, sessionCookie } from "./browser-session";
-import { requestHost, type OAuthContext } from "./context";
+import { currentSession, endBrowserSession } from "../sessions/browser";
+import { clearSessionCookie } from "../sessions/cookies";
+import { requestHost } from "../tenancy/host";
+import type { OAuthContext } from "./context";
 
 /** The client an ID token was issued to, if it is a valid (possibly expired) ID token of this app and issuer. */
 async function hintedClient(env: Env, app: App, issuer: string, hint: string): Promise<string | null> {
@@ -46,15 +45,8 @@ export async function logoutGet(c: OAuthContext): Promise<Response> {
   const hint = query.get("id_token_hint");
 
   const current = await currentSession(c, app, host);
-  if (current) {
-    const { session, user } = current;
-    await env.DB.batch([
-      deleteSessionStatement(env, app.id, session.id),
-      eventStatement(env, app.id, "session.ended", user.id, { session_id: session.id, reason: "logout" }),
-    ]);
-    await endSessionChains(env, app.id, user.id, session.id, "logout");
-  }
-  const clear = clearCookieHeader(sessionCookie(app, host));
+  if (current) await endBrowserSession(env, app.id, current, "logout", "hosted");
+  const clear = clearSessionCookie({ app, host });
 
   let allowed = false;
   if (target) {

@@ -4,7 +4,8 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { OAuthError } from "../http/errors";
 import { authorizeGet, authorizePost } from "./authorize";
-import { oauthApp, type OAuthEnv } from "./context";
+import { hostApp } from "../tenancy/host";
+import type { OAuthEnv } from "./context";
 import { oauthCors } from "./cors";
 import { metadata } from "./discovery";
 import { introspectEndpoint } from "./introspect";
@@ -36,7 +37,7 @@ const JWKS = ["/.well-known/jwks.json", "/.well-known/jwks"];
 const USERINFO = ["/oauth2/userinfo", "/oauth2/v2/user_profile"];
 
 for (const path of [...WELL_KNOWN, ...JWKS, ...USERINFO, "/oauth2/auth", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/logout"]) {
-  oauthRoutes.use(path, oauthApp);
+  oauthRoutes.use(path, hostApp);
 }
 for (const path of ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", ...USERINFO]) oauthRoutes.use(path, noStore);
 

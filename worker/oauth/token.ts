@@ -7,9 +7,9 @@ import { tokenJson, type OAuthEnv } from "./context";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import { clientCredentialsGrant } from "./grants/client-credentials";
 import { refreshTokenGrant } from "./grants/refresh-token";
-import { moveRefreshTokenToCookie, refreshTokenFromCookie } from "../browser/token-cookies";
-import { registeredOrigins } from "./cors";
-import { requestHost } from "./context";
+import { moveRefreshTokenToCookie, refreshTokenFromCookie } from "../sessions/refresh-cookie";
+import { isAllowedOrigin } from "../tenancy/origins";
+import { requestHost } from "../tenancy/host";
 
 const SINGLE = ["grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"];
 
@@ -21,7 +21,7 @@ export const tokenEndpoint: Handler<OAuthEnv> = async (c) => {
   const client = await authenticateClient(c.env, c.var.app.id, c.req.header("authorization"), form);
   // Browser exchange mode (SPEC §6): an allow-listed Origin gets the refresh token as a cookie.
   const origin = c.req.header("origin");
-  const browser = origin !== undefined && (await registeredOrigins(c.env, c.var.app)).has(origin);
+  const browser = origin !== undefined && (await isAllowedOrigin(c.env, c.var.app, origin));
   const site = { app: c.var.app, host: requestHost(c) };
   switch (grantType) {
     case "authorization_code": {

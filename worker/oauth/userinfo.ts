@@ -7,9 +7,9 @@ import type { Handler } from "hono";
 import { OAuthError } from "../http/errors";
 import { profileClaims } from "../identity/claims";
 import { userById } from "../identity/users";
-import { bearerToken, invalidToken, verifyAccessToken } from "./access-token";
+import { bearerToken, invalidToken, verifyAccessToken } from "../tokens/verify";
 import type { OAuthEnv } from "./context";
-import { idTokenUserClaims } from "./tokens";
+import { idTokenUserClaims } from "../tokens/mint";
 import { parseScope } from "./scopes";
 
 export const userinfoEndpoint: Handler<OAuthEnv> = async (c) => {

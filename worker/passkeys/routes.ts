@@ -11,24 +11,14 @@
  * challenge is bound; the form needs the CSRF token as well.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { getCookie } from "hono/cookie";
 import { eventStatement } from "../events/log";
 import { readForm, readJsonObject } from "../http/body";
 import { OAuthError } from "../http/errors";
 import { userById } from "../identity/users";
-import { AUTHORIZE_PARAMS } from "../oauth/authorize-request";
-import {
-  CSRF_COOKIE_MAX_AGE,
-  csrfCookie,
-  csrfToken,
-  csrfValid,
-  currentSession,
-  preLoginValue,
-  sessionCookie,
-  setCookieHeader,
-  startBrowserSession,
-} from "../oauth/browser-session";
-import { oauthApp, requestHost, type OAuthVars } from "../oauth/context";
+import { currentSession, startBrowserSession } from "../sessions/browser";
+import { csrfToken, csrfValid, preLoginCookie, preLoginValue } from "../sessions/csrf";
+import { safeContinue } from "../sessions/continue";
+import { hostApp, requestHost, type HostVars } from "../tenancy/host";
 import type { Env } from "../env";
 import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
 import { PASSKEY_CLIENT_JS } from "../ui/passkey-client";
@@ -43,9 +33,9 @@ import {
   userHandle,
   verifyAuthentication,
   verifyRegistration,
-} from "./ceremony";
-import { bindingHash, consumeChallenge, storeChallenge } from "./challenges";
-import { methodSatisfies } from "./policy";
+} from "../webauthn/ceremony";
+import { bindingHash, consumeChallenge, storeChallenge } from "../webauthn/challenges";
+import { methodSatisfies } from "../identity/auth-policy";
 import {
   cleanName,
   deletePasskeyStatement,
@@ -57,9 +47,9 @@ import {
   recordUse,
   renamePasskeyStatement,
   type PasskeyRow,
-} from "./store";
+} from "../identity/passkeys";
 
-type PasskeyEnv = { Bindings: Env; Variables: OAuthVars & { binding: string } };
+type PasskeyEnv = { Bindings: Env; Variables: HostVars & { binding: string } };
 type PasskeyContext = Context<PasskeyEnv>;
 
 export const passkeyRoutes = new Hono<PasskeyEnv>();
@@ -68,8 +58,8 @@ passkeyRoutes.get("/passkeys/client.js", (c) =>
   c.body(PASSKEY_CLIENT_JS, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff" }),
 );
 
-// oauthApp sets only app and issuer, which PasskeyEnv has too.
-const resolveApp = oauthApp as unknown as MiddlewareHandler<PasskeyEnv>;
+// hostApp sets only app and issuer, which PasskeyEnv has too.
+const resolveApp = hostApp as unknown as MiddlewareHandler<PasskeyEnv>;
 passkeyRoutes.use("/passkeys", resolveApp);
 passkeyRoutes.use("/passkeys/*", resolveApp);
 
@@ -77,8 +67,8 @@ passkeyRoutes.use("/passkeys/*", resolveApp);
 const ceremony: MiddlewareHandler<PasskeyEnv> = async (c, next) => {
   if (c.req.method !== "POST") throw new OAuthError("method_not_allowed", `${c.req.method} is not allowed here.`, 405, { Allow: "POST" });
   if (c.req.header("origin") !== c.var.issuer) throw new OAuthError("access_denied", "Passkey ceremonies run only on the auth host's own pages (Origin).", 403);
-  const pre = getCookie(c, csrfCookie(requestHost(c)).name);
-  if (!pre || !/^[A-Za-z0-9_-]{43}$/.test(pre)) throw new OAuthError("invalid_request", "The sign-in cookie is missing; reload the page.", 400);
+  const pre = preLoginCookie(c, requestHost(c));
+  if (!pre) throw new OAuthError("invalid_request", "The sign-in cookie is missing; reload the page.", 400);
   c.set("binding", await bindingHash(pre));
   c.header("Cache-Control", "no-store");
   await next();
@@ -88,15 +78,6 @@ for (const path of ["/passkeys/authenticate/options", "/passkeys/authenticate/ve
 }
 
 const rpOf = (c: PasskeyContext) => relyingParty(c.var.app, requestHost(c), c.var.issuer);
-
-/** A continuation is the authorization request again (without prompt), or the settings page. */
-export function safeContinue(value: unknown): string {
-  if (typeof value !== "string" || !value.startsWith("/oauth2/auth?") || value.length > 4096) return "/passkeys";
-  const given = new URLSearchParams(value.slice("/oauth2/auth?".length));
-  const kept = new URLSearchParams();
-  for (const name of AUTHORIZE_PARAMS) if (name !== "prompt") for (const v of given.getAll(name)) kept.append(name, v);
-  return `/oauth2/auth?${kept.toString()}`;
-}
 
 /** The signed-in user whose session satisfies the policy, or null. */
 async function signedIn(c: PasskeyContext) {
@@ -135,10 +116,8 @@ passkeyRoutes.post("/passkeys/authenticate/verify", async (c) => {
   if (!used) throw refused("This passkey was used by another sign-in at the same moment.");
   const user = await userById(c.env, app.id, passkey.user_id);
   if (!user || user.status !== "active") throw refused("This account is not active.");
-  const host = requestHost(c);
-  const current = await currentSession(c, app, host);
-  const session = await startBrowserSession(c, app, user, current?.session ?? null, { authMethod: "passkey" });
-  c.header("Set-Cookie", setCookieHeader(sessionCookie(app, host), session.token, app.settings.refresh_token_ttl), { append: true });
+  const session = await startBrowserSession(c, app, requestHost(c), user, { authMethod: "passkey" });
+  c.header("Set-Cookie", session.cookie, { append: true });
   return c.json({ redirect: safeContinue(body.continue) });
 });
 
@@ -207,7 +186,7 @@ async function settingsPage(c: PasskeyContext, status: number, message: { notice
   const host = requestHost(c);
   const pre = preLoginValue(c, host);
   const headers: Record<string, string> = { ...SCRIPT_PAGE_HEADERS };
-  if (pre.isNew) headers["Set-Cookie"] = setCookieHeader(csrfCookie(host), pre.value, CSRF_COOKIE_MAX_AGE);
+  if (pre.setCookie) headers["Set-Cookie"] = pre.setCookie;
   const found = await signedIn(c);
   if (!found) return htmlPage(SignInFirstPage({ appName: app.name }), 401, headers);
   const keys = (await passkeysOfUser(c.env, app.id, found.user.id)).map(passkeyView);

@@ -3,8 +3,8 @@
  * for the app on every request. Entries live CACHE_TTL_MS; an update through the operator
  * API clears this isolate's entries at once, other isolates pick it up within the TTL.
  */
-import type { AppSettings, Env } from "../env";
-import { parseStoredSettings } from "./settings";
+import type { Env } from "../env";
+import { parseStoredSettings, type AppSettings } from "./settings";
 
 export interface App {
   id: string;

@@ -1,70 +1,62 @@
 /**
- * Validation of app settings (SPEC §9): a pure function so the operator API and the
- * seed script share one rule book.
+ * Every per-app setting (SPEC §4, §9), one record each: its default, the values it takes,
+ * what it means and what it affects. The `AppSettings` type, `DEFAULT_SETTINGS`, the
+ * validation of the operator API and the README's settings table all come from SETTINGS,
+ * so a new setting is one record here (test/unit/settings.test.ts keeps the README in step).
+ * Durations are seconds.
  */
-import { AUTH_POLICIES, DEFAULT_SETTINGS, SIGNING_ALGS, type AppSettings } from "../env";
 
 export class SettingsError extends Error {}
 
-const MAX_DURATION = 10 * 365 * 24 * 3600;
+interface Setting<T> {
+  default: T;
+  /** Durations are shown as such in the README table. */
+  unit?: "seconds";
+  /** The values it takes, as the README table shows them. */
+  values: string;
+  description: string;
+  /** What changes when it does. */
+  affects: string;
+  /** The value, or a SettingsError naming the setting. */
+  parse(value: unknown, key: string): T;
+}
 
-/** Merges `patch` over `current`, refusing unknown keys and out-of-range values. */
-export function mergeSettings(current: AppSettings, patch: unknown): AppSettings {
-  if (patch === undefined || patch === null) return current;
-  if (typeof patch !== "object" || Array.isArray(patch)) throw new SettingsError("settings must be an object");
-  const next: AppSettings = { ...current, allowed_origins: [...current.allowed_origins] };
-  for (const [key, value] of Object.entries(patch)) {
-    switch (key) {
-      case "access_token_ttl":
-      case "refresh_token_ttl":
-      case "refresh_absolute_ttl":
-      case "refresh_overlap":
-        next[key] = wholeNumber(key, value, 0, MAX_DURATION);
-        break;
-      case "max_chains_per_user":
-        next[key] = wholeNumber(key, value, 1, 1000);
-        break;
-      case "password_min_length":
-        next[key] = wholeNumber(key, value, 1, 256);
-        break;
-      case "auth_policy":
-        next[key] = oneOf(key, value, AUTH_POLICIES);
-        break;
-      case "signing_alg":
-        next[key] = oneOf(key, value, SIGNING_ALGS);
-        break;
-      case "allowed_origins":
-        next[key] = origins(value);
-        break;
-      default:
-        throw new SettingsError(`unknown setting: ${key}`);
+const DAY = 24 * 3600;
+const MAX_DURATION = 10 * 365 * DAY;
+
+function wholeNumber(min: number, max: number) {
+  return (value: unknown, key: string): number => {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      throw new SettingsError(`${key} must be a whole number from ${min} to ${max}`);
     }
-  }
-  if (next.access_token_ttl < 5) throw new SettingsError("access_token_ttl must be at least 5 seconds");
-  if (next.refresh_token_ttl <= next.access_token_ttl) throw new SettingsError("refresh_token_ttl must exceed access_token_ttl");
-  if (next.refresh_absolute_ttl < next.refresh_token_ttl) throw new SettingsError("refresh_absolute_ttl must be at least refresh_token_ttl");
-  return next;
+    return value;
+  };
 }
 
-/** Settings as stored (possibly partial, possibly from an older version) → complete settings. */
-export function parseStoredSettings(json: string): AppSettings {
-  const stored = JSON.parse(json) as Partial<AppSettings>;
-  return { ...DEFAULT_SETTINGS, ...stored, allowed_origins: stored.allowed_origins ?? [] };
+function oneOf<T extends string>(allowed: readonly T[]) {
+  return (value: unknown, key: string): T => {
+    if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+      throw new SettingsError(`${key} must be one of ${allowed.join(", ")}`);
+    }
+    return value as T;
+  };
 }
 
-
-function wholeNumber(key: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new SettingsError(`${key} must be a whole number from ${min} to ${max}`);
-  }
-  return value;
+/** 900 → "900 s", 2592000 → "30 days". */
+function duration(n: number): string {
+  return n >= DAY && n % DAY === 0 ? `${n / DAY} days` : `${n} s`;
 }
 
-function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
-    throw new SettingsError(`${key} must be one of ${allowed.join(", ")}`);
-  }
-  return value as T;
+function seconds(def: number, min: number, max: number, description: string, affects: string): Setting<number> {
+  return { default: def, unit: "seconds", values: `${duration(min)} – ${duration(max)}`, description, affects, parse: wholeNumber(min, max) };
+}
+
+function count(def: number, min: number, max: number, description: string, affects: string): Setting<number> {
+  return { default: def, values: `${min} – ${max}`, description, affects, parse: wholeNumber(min, max) };
+}
+
+function choice<T extends string>(allowed: readonly T[], def: T, description: string, affects: string): Setting<T> {
+  return { default: def, values: allowed.map((a) => `\`${a}\``).join(", "), description, affects, parse: oneOf(allowed) };
 }
 
 /** An origin is scheme://host[:port] with nothing after it. */
@@ -81,11 +73,76 @@ export function normalizeOrigin(value: unknown): string | null {
   return url.origin;
 }
 
-function origins(value: unknown): string[] {
-  if (!Array.isArray(value)) throw new SettingsError("allowed_origins must be an array of origins");
+function origins(value: unknown, key: string): string[] {
+  if (!Array.isArray(value) || value.length > 100) throw new SettingsError(`${key} must be an array of at most 100 origins`);
   return value.map((v) => {
     const origin = normalizeOrigin(v);
     if (!origin) throw new SettingsError(`not an origin: ${String(v)}`);
     return origin;
   });
+}
+
+export const AUTH_POLICIES = ["none", "passkey_preferred", "passkey_required"] as const;
+export type AuthPolicy = (typeof AUTH_POLICIES)[number];
+export const SIGNING_ALGS = ["RS256", "ES256", "EdDSA"] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+export const SETTINGS = {
+  access_token_ttl: seconds(15 * 60, 5, MAX_DURATION, "Lifetime of access tokens (and ID tokens).", "every token response, `/session/token`, `/refresh`; how long a retired key stays in the JWKS"),
+  refresh_token_ttl: seconds(30 * DAY, 5, MAX_DURATION, "Idle lifetime of a refresh chain and of a hosted-login browser session.", "refresh chains, browser session cookies and their sliding expiry"),
+  refresh_absolute_ttl: seconds(90 * DAY, 5, MAX_DURATION, "Absolute lifetime of a refresh chain and of a browser session, however often it is used.", "refresh chains, browser sessions"),
+  refresh_overlap: seconds(30, 0, MAX_DURATION, "After a rotation, the previous refresh token returns the same successor for this long (a retry, a second tab); 0 disables it.", "refresh rotation and reuse detection"),
+  max_chains_per_user: count(50, 1, 1000, "Live refresh chains a user may hold; a new sign-in ends the oldest past it.", "refresh chains"),
+  auth_policy: choice(AUTH_POLICIES, "none", "How strongly users must authenticate: passkeys offered (`passkey_preferred`) or required before any session or token (`passkey_required`).", "hosted sign-in, Kinvey login and signup, every token grant (docs/passkeys.md)"),
+  signing_alg: choice(SIGNING_ALGS, "RS256", "Algorithm of the app's signing keys (Kinde's SDKs accept only RS256).", "access and ID tokens, webhooks, the JWKS"),
+  allowed_origins: {
+    default: [] as string[],
+    values: "array of origins",
+    description: "Browser origins allowed to call the app's credentialed endpoints, besides every client's own `allowed_origins`.",
+    affects: "CORS of `/session`, `/session/token`, `/refresh`, `/oauth2/token`; exchange-mode cookie delivery",
+    parse: origins,
+  } satisfies Setting<string[]>,
+  password_min_length: count(8, 1, 256, "Shortest password accepted on sign-up and password change.", "Kinvey signup and user update, hosted sign-up, management API passwords"),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type AppSettings = { [K in SettingKey]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never };
+
+export const DEFAULT_SETTINGS: Readonly<AppSettings> = Object.freeze(
+  Object.fromEntries(Object.entries(SETTINGS).map(([key, spec]) => [key, spec.default])) as unknown as AppSettings,
+);
+
+/** Rules between settings, checked after every change. */
+function checkTogether(s: AppSettings): void {
+  if (s.refresh_token_ttl <= s.access_token_ttl) throw new SettingsError("refresh_token_ttl must exceed access_token_ttl");
+  if (s.refresh_absolute_ttl < s.refresh_token_ttl) throw new SettingsError("refresh_absolute_ttl must be at least refresh_token_ttl");
+}
+
+/** Merges `patch` over `current`, refusing unknown keys and out-of-range values. */
+export function mergeSettings(current: AppSettings, patch: unknown): AppSettings {
+  if (patch === undefined || patch === null) return current;
+  if (typeof patch !== "object" || Array.isArray(patch)) throw new SettingsError("settings must be an object");
+  const next: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (!Object.hasOwn(SETTINGS, key)) throw new SettingsError(`unknown setting: ${key}`);
+    next[key] = (SETTINGS[key as SettingKey] as Setting<unknown>).parse(value, key);
+  }
+  checkTogether(next as AppSettings);
+  return next as AppSettings;
+}
+
+/** Settings as stored (possibly partial, possibly from an older version) → complete settings. */
+export function parseStoredSettings(json: string): AppSettings {
+  const stored = JSON.parse(json) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(SETTINGS)) if (stored[key] !== undefined && stored[key] !== null) out[key] = stored[key];
+  return out as AppSettings;
+}
+
+/** The README's settings table (markdown), rendered from SETTINGS. */
+export function settingsTable(): string {
+  const shown = (s: Setting<unknown>) =>
+    s.unit === "seconds" ? duration(s.default as number) : Array.isArray(s.default) ? "`[]`" : typeof s.default === "string" ? `\`${s.default}\`` : String(s.default);
+  const rows = Object.entries(SETTINGS).map(([key, s]) => `| \`${key}\` | ${shown(s as Setting<unknown>)} | ${s.values} | ${s.description} | ${s.affects} |`);
+  return ["| setting | default | values | what it means | what it affects |", "|---|---|---|---|---|", ...rows].join("\n");
 }

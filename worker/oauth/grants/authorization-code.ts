@@ -7,13 +7,14 @@ import { endChain, startChain } from "../../chains/api";
 import { OAuthError } from "../../http/errors";
 import { assembleClaims, claimsQueries } from "../../identity/claims";
 import type { Client } from "../../identity/clients";
-import type { UserRow } from "../../identity/users";
-import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../passkeys/policy";
+import { liveSessionWhereStatement } from "../../identity/sessions";
+import { activeUserWhereStatement, type UserRow } from "../../identity/users";
+import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../identity/auth-policy";
 import { codeHashOf, consumedResult, consumeStatement, recordIssuedStatement, SESSION_OF_CODE, USER_OF_CODE } from "../codes";
 import type { OAuthContext } from "../context";
 import { verifierMatches } from "../pkce";
 import { wantsOffline } from "../scopes";
-import { snapshotOf, userTokenResponse } from "./user-tokens";
+import { snapshotOf, userTokenResponse } from "../../tokens/response";
 
 export async function authorizationCodeGrant(c: OAuthContext, client: Client, form: URLSearchParams): Promise<Record<string, unknown>> {
   const { env } = c;
@@ -32,8 +33,8 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   // reads are discarded unless this request is the one that consumed the code.
   const [consumedRows, users, sessions, ...claimResults] = await env.DB.batch([
     consumeStatement(env, app.id, codeHash, now),
-    env.DB.prepare(`SELECT * FROM users WHERE app_id = ?1 AND id = ${USER_OF_CODE} AND status = 'active'`).bind(app.id, codeHash),
-    env.DB.prepare(`SELECT id FROM sessions WHERE app_id = ?1 AND id = ${SESSION_OF_CODE} AND (expires_at IS NULL OR expires_at > ?3)`).bind(app.id, codeHash, now),
+    activeUserWhereStatement(env, app.id, USER_OF_CODE, codeHash),
+    liveSessionWhereStatement(env, app.id, SESSION_OF_CODE, codeHash, now),
     ...claimsQueries(env, app.id, codeHash, USER_OF_CODE),
   ]);
   const consumed = await consumedResult(env, app.id, codeHash, consumedRows);

@@ -7,7 +7,7 @@ import { OAuthError } from "../../http/errors";
 import type { Client } from "../../identity/clients";
 import type { OAuthContext } from "../context";
 import { narrowScope, parseScope } from "../scopes";
-import { mintClientAccessToken } from "../tokens";
+import { mintClientAccessToken } from "../../tokens/mint";
 
 export async function clientCredentialsGrant(c: OAuthContext, client: Client, form: URLSearchParams): Promise<Record<string, unknown>> {
   if (client.type !== "m2m") throw new OAuthError("unauthorized_client", "Only machine-to-machine clients can use client_credentials.");

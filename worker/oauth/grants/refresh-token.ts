@@ -1,24 +1,24 @@
 /**
- * grant_type=refresh_token (SPEC §4, §5): the chain's object rotates the token (overlap
- * and reuse detection inside); claims come from the chain's snapshot, rebuilt from D1
- * only when the management API invalidated them.
+ * grant_type=refresh_token (SPEC §4, §5): tokens/refresh.ts rotates the chain, applies the
+ * auth policy and rebuilds stale claims; this grant checks the scope and mints.
  */
-import { endChain, rotateChain, updateChainClaims, type RotateResult } from "../../chains/api";
+import { PASSKEY_REQUIRED_MESSAGE } from "../../identity/auth-policy";
 import { OAuthError } from "../../http/errors";
-import { activeUserClaims } from "../../identity/claims";
 import type { Client } from "../../identity/clients";
-import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../passkeys/policy";
+import { refreshChain, type RefreshFailure } from "../../tokens/refresh";
+import { userTokenResponse } from "../../tokens/response";
 import type { OAuthContext } from "../context";
 import { narrowScope, parseScope } from "../scopes";
-import { snapshotOf, splitSnapshot, userTokenResponse } from "./user-tokens";
 
-const REFUSALS: Record<Extract<RotateResult, { ok: false }>["reason"], string> = {
+const REFUSALS: Record<RefreshFailure, string> = {
   malformed: "The refresh token is malformed.",
   unknown: "The refresh token is not valid.",
   expired: "The refresh token expired.",
   revoked: "The refresh token was revoked.",
   reused: "The refresh token was already used; its chain is revoked.",
   client_mismatch: "The refresh token was issued to another client.",
+  auth_policy: PASSKEY_REQUIRED_MESSAGE,
+  user_inactive: "The user of this refresh token is no longer active.",
 };
 
 export async function refreshTokenGrant(c: OAuthContext, client: Client, form: URLSearchParams): Promise<Record<string, unknown>> {
@@ -27,40 +27,21 @@ export async function refreshTokenGrant(c: OAuthContext, client: Client, form: U
   if (client.type === "m2m") throw new OAuthError("unauthorized_client", "Machine-to-machine clients have no refresh tokens.");
   const token = form.get("refresh_token");
   if (!token) throw new OAuthError("invalid_request", "refresh_token is required.");
-  const rotated = await rotateChain(env, app, token, client.id);
-  if (!rotated.ok) throw new OAuthError("invalid_grant", REFUSALS[rotated.reason]);
-  if (!methodSatisfies(app.settings.auth_policy, rotated.grant.authMethod)) {
-    // Begun by a password before the app required passkeys: it can never mint again.
-    await endChain(env, app.id, rotated.userId, rotated.chainId, "auth_policy");
-    throw new OAuthError("invalid_grant", PASSKEY_REQUIRED_MESSAGE);
-  }
-
-  const granted = parseScope(rotated.grant.scope);
-  const scope = narrowScope(granted, parseScope(form.get("scope")));
+  const refreshed = await refreshChain(env, app, token, client.id);
+  if (!refreshed.ok) throw new OAuthError("invalid_grant", REFUSALS[refreshed.reason]);
+  const scope = narrowScope(parseScope(refreshed.grant.scope), parseScope(form.get("scope")));
   if (!scope) throw new OAuthError("invalid_scope", "A refresh cannot widen the granted scope.");
-
-  let { claims, audience } = splitSnapshot(rotated.grant.claims);
-  if (rotated.claimsStale) {
-    const fresh = await activeUserClaims(env, app, rotated.userId);
-    if (!fresh) {
-      await endChain(env, app.id, rotated.userId, rotated.chainId, "user_inactive");
-      throw new OAuthError("invalid_grant", "The user of this refresh token is no longer active.");
-    }
-    claims = fresh;
-    await updateChainClaims(env, app, rotated.userId, rotated.chainId, snapshotOf(claims, audience));
-  }
-
   return userTokenResponse(env, app, {
     issuer: c.var.issuer,
-    userId: rotated.userId,
+    userId: refreshed.userId,
     clientId: client.id,
     scope,
-    audience,
-    sessionId: rotated.grant.sessionId,
-    authTime: rotated.grant.authTime,
-    authMethod: rotated.grant.authMethod,
-    claims,
+    audience: refreshed.audience,
+    sessionId: refreshed.grant.sessionId,
+    authTime: refreshed.grant.authTime,
+    authMethod: refreshed.grant.authMethod,
+    claims: refreshed.claims,
     nonce: null,
-    refreshToken: rotated.refreshToken,
+    refreshToken: refreshed.refreshToken,
   });
 }

@@ -16,7 +16,7 @@ import {
 import type { App } from "../tenancy/apps";
 import { hostName } from "../tenancy/apps";
 import { base64url, fromBase64url } from "../util/crypto";
-import type { PasskeyRow } from "./store";
+import type { PasskeyRow } from "../identity/passkeys";
 
 /** Ed25519, ES256, RS256 (COSE algorithm ids), in order of preference. */
 export const SUPPORTED_ALGORITHMS = [-8, -7, -257];

@@ -10,7 +10,7 @@
  * straight to a session.
  */
 import { Hono } from "hono";
-import { requireAdmin } from "../admin/routes";
+import { requireAdmin } from "./routes";
 import { endUserChains } from "../chains/api";
 import type { Env } from "../env";
 import { eventStatement } from "../events/log";
@@ -19,7 +19,7 @@ import { ApiError } from "../http/errors";
 import { deleteUserSessionsStatement } from "../identity/sessions";
 import { userById } from "../identity/users";
 import { appById } from "../tenancy/apps";
-import { cleanName, deletePasskeyStatement, deleteUserPasskeysStatement, passkeyById, passkeysOfUser, passkeyView, renamePasskeyStatement } from "./store";
+import { cleanName, deletePasskeyStatement, deleteUserPasskeysStatement, passkeyById, passkeysOfUser, passkeyView, renamePasskeyStatement } from "../identity/passkeys";
 
 type AdminEnv = { Bindings: Env };
 export const passkeyAdminRoutes = new Hono<AdminEnv>();
@@ -28,15 +28,15 @@ passkeyAdminRoutes.use("/apps/:appId/users/:userId/passkeys/*", requireAdmin);
 
 async function owner(env: Env, appId: string, userId: string) {
   const app = await appById(env, appId);
-  if (!app) throw new ApiError(404, "APP_NOT_FOUND", `No app with id ${appId}.`);
+  if (!app) throw new ApiError("APP_NOT_FOUND", `No app with id ${appId}.`);
   const user = await userById(env, app.id, userId);
-  if (!user) throw new ApiError(404, "USER_NOT_FOUND", `No user with id ${userId}.`);
+  if (!user) throw new ApiError("USER_NOT_FOUND", `No user with id ${userId}.`);
   return { app, user };
 }
 
 async function ownedPasskey(env: Env, appId: string, userId: string, id: string) {
   const passkey = id.length <= 1400 ? await passkeyById(env, appId, id) : null;
-  if (!passkey || passkey.user_id !== userId) throw new ApiError(404, "PASSKEY_NOT_FOUND", `No passkey ${id} for this user.`);
+  if (!passkey || passkey.user_id !== userId) throw new ApiError("PASSKEY_NOT_FOUND", `No passkey ${id} for this user.`);
   return passkey;
 }
 
@@ -63,7 +63,7 @@ passkeyAdminRoutes.patch("/apps/:appId/users/:userId/passkeys/:id", async (c) =>
   const passkey = await ownedPasskey(c.env, app.id, user.id, c.req.param("id"));
   const body = await readJsonObject(c);
   const name = cleanName(body.name);
-  if (!name) throw new ApiError(400, "INVALID_REQUEST", "name must be 1 to 64 characters without control characters.");
+  if (!name) throw new ApiError("INVALID_REQUEST", "name must be 1 to 64 characters without control characters.");
   await c.env.DB.batch([
     renamePasskeyStatement(c.env, app.id, user.id, passkey.id, name),
     eventStatement(c.env, app.id, "passkey.renamed", user.id, { passkey_id: passkey.id, via: "operator" }, Date.now(), "admin"),

@@ -10,7 +10,7 @@
  *                        sessions or chains begun by a password (before the policy changed)
  *                        no longer yield tokens.
  */
-import type { AuthPolicy } from "../env";
+import type { AuthPolicy } from "../tenancy/settings";
 
 export type AuthMethod = "password" | "passkey";
 

@@ -1,10 +1,10 @@
 /** The pure passkey rules: the policy table, continuations, the relying party of a request. */
 import { describe, expect, it } from "vitest";
-import { relyingParty } from "../../worker/passkeys/ceremony";
-import { methodSatisfies, passwordOutcome, passwordSurfaceAllowed } from "../../worker/passkeys/policy";
-import { safeContinue } from "../../worker/passkeys/routes";
-import { cleanName } from "../../worker/passkeys/store";
-import { DEFAULT_SETTINGS } from "../../worker/env";
+import { relyingParty } from "../../worker/webauthn/ceremony";
+import { methodSatisfies, passwordOutcome, passwordSurfaceAllowed } from "../../worker/identity/auth-policy";
+import { safeContinue } from "../../worker/sessions/continue";
+import { cleanName } from "../../worker/identity/passkeys";
+import { DEFAULT_SETTINGS } from "../../worker/tenancy/settings";
 import type { App } from "../../worker/tenancy/apps";
 
 describe("auth policy", () => {

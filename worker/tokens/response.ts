@@ -1,8 +1,8 @@
 /** The token response of the user grants (authorization_code, refresh_token). */
-import type { Env } from "../../env";
-import type { UserClaims } from "../../identity/claims";
-import type { App } from "../../tenancy/apps";
-import { mintIdToken, mintUserAccessToken, type UserTokenInput } from "../tokens";
+import type { Env } from "../env";
+import type { UserClaims } from "../identity/claims";
+import type { App } from "../tenancy/apps";
+import { mintIdToken, mintUserAccessToken, type UserTokenInput } from "./mint";
 
 /**
  * What a chain stores as its "claims": the user's snapshot plus the audience the login

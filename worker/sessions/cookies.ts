@@ -1,11 +1,14 @@
 /**
- * The browser cookies of SPEC §6, as pure functions of the app and the request's host.
+ * Every cookie Latch sets (SPEC §4, §6), as pure functions of the app and the request's
+ * host, written by one serializer (hono's generateCookie):
  *
  * - Session (`latch_session`): the auth-host session the hosted login begins. Cookie mode
  *   scopes it to the custom domain so every `*.{custom}` app origin is same-site with it;
  *   exchange mode keeps it host-only (`__Host-`), it only serves the hosted pages there.
  * - Refresh (`latch_rt`): exchange mode's refresh token for browsers, partitioned by the
  *   app's top-level site (CHIPS), so it reaches Latch only from the site that got it.
+ * - Pre-login (`latch_csrf`): binds the hosted forms' CSRF tokens and WebAuthn challenges
+ *   to one browser, host-only.
  * - `_kbrte`: Kinde's browser SDKs look for this readable marker before they try a cookie
  *   refresh; it carries no secret.
  *
@@ -15,6 +18,8 @@
  * cookies from http://*.localhost (it is a secure context), so keeping it is what makes
  * exchange mode work locally at all.
  */
+import { generateCookie } from "hono/cookie";
+import type { CookieOptions } from "hono/utils/cookie";
 import { isLocalHost, type App } from "../tenancy/apps";
 
 export type BrowserMode = "cookie" | "exchange";
@@ -40,76 +45,74 @@ export function isLocalDev(site: Pick<CookieSite, "host">): boolean {
 
 export const SESSION = "latch_session";
 export const REFRESH = "latch_rt";
+export const CSRF = "latch_csrf";
 export const KINDE_MARKER = "_kbrte";
 
+/** Browsers cap cookie lifetimes at 400 days (RFC 6265bis); hono refuses longer ones. */
+const MAX_COOKIE_AGE = 400 * 24 * 3600;
+
+type Spec = { name: string; options: CookieOptions };
+
+function sessionSpec(site: CookieSite): Spec {
+  const local = isLocalDev(site);
+  const cookieMode = browserMode(site.app) === "cookie";
+  const options: CookieOptions = { path: "/", httpOnly: true, sameSite: "Lax", secure: !local };
+  if (cookieMode) options.domain = site.app.customDomain as string;
+  if (!local) options.prefix = cookieMode ? "secure" : "host";
+  return { name: SESSION, options };
+}
+
+function refreshSpec(site: CookieSite): Spec {
+  const options: CookieOptions = { path: "/", httpOnly: true, sameSite: "None", secure: true, partitioned: true };
+  if (!isLocalDev(site)) options.prefix = "host";
+  return { name: REFRESH, options };
+}
+
+function csrfSpec(site: Pick<CookieSite, "host">): Spec {
+  const local = isLocalDev(site);
+  return { name: CSRF, options: { path: "/", httpOnly: true, sameSite: "Lax", secure: !local, ...(local ? {} : { prefix: "host" as const }) } };
+}
+
+function fullName(spec: Spec): string {
+  return spec.options.prefix === "host" ? `__Host-${spec.name}` : spec.options.prefix === "secure" ? `__Secure-${spec.name}` : spec.name;
+}
+
+function write(spec: Spec, value: string, maxAge: number): string {
+  return generateCookie(spec.name, value, { ...spec.options, maxAge: Math.min(MAX_COOKIE_AGE, Math.max(0, Math.floor(maxAge))) });
+}
+
 export function sessionCookieName(site: CookieSite): string {
-  if (isLocalDev(site)) return SESSION;
-  return browserMode(site.app) === "cookie" ? `__Secure-${SESSION}` : `__Host-${SESSION}`;
+  return fullName(sessionSpec(site));
 }
 
 export function refreshCookieName(site: CookieSite): string {
-  return isLocalDev(site) ? REFRESH : `__Host-${REFRESH}`;
+  return fullName(refreshSpec(site));
 }
 
-interface Attributes {
-  domain?: string;
-  secure: boolean;
-  httpOnly: boolean;
-  sameSite: "Lax" | "None";
-  partitioned?: boolean;
-}
-
-function attributeList(a: Attributes, maxAge?: number): string[] {
-  const parts: string[] = [];
-  if (a.domain) parts.push(`Domain=${a.domain}`);
-  parts.push("Path=/");
-  if (maxAge !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(maxAge))}`);
-  if (a.secure) parts.push("Secure");
-  if (a.httpOnly) parts.push("HttpOnly");
-  parts.push(`SameSite=${a.sameSite}`);
-  if (a.partitioned) parts.push("Partitioned");
-  return parts;
-}
-
-function serialize(name: string, value: string, maxAge: number, a: Attributes): string {
-  return [`${name}=${value}`, ...attributeList(a, maxAge)].join("; ");
-}
-
-function sessionAttributes(site: CookieSite): Attributes {
-  const cookieMode = browserMode(site.app) === "cookie";
-  return {
-    domain: cookieMode ? (site.app.customDomain as string) : undefined,
-    secure: !isLocalDev(site),
-    httpOnly: true,
-    sameSite: "Lax",
-  };
-}
-
-function refreshAttributes(): Attributes {
-  return { secure: true, httpOnly: true, sameSite: "None", partitioned: true };
-}
-
-/** The session cookie's attributes without Max-Age (for the hosted login's cookie writer). */
-export function sessionCookieAttributes(site: CookieSite): string {
-  return attributeList(sessionAttributes(site)).join("; ");
+export function csrfCookieName(site: Pick<CookieSite, "host">): string {
+  return fullName(csrfSpec(site));
 }
 
 /** `Set-Cookie` for the session; `maxAge` in seconds (the session's remaining life). */
 export function sessionCookie(site: CookieSite, token: string, maxAge: number): string {
-  return serialize(sessionCookieName(site), token, maxAge, sessionAttributes(site));
+  return write(sessionSpec(site), token, maxAge);
 }
 
 export function clearSessionCookie(site: CookieSite): string {
-  return serialize(sessionCookieName(site), "", 0, sessionAttributes(site));
+  return write(sessionSpec(site), "", 0);
 }
 
 /** `Set-Cookie` for a browser's refresh token; see refreshCookieValue for the value. */
 export function refreshCookie(site: CookieSite, value: string, maxAge: number): string {
-  return serialize(refreshCookieName(site), value, maxAge, refreshAttributes());
+  return write(refreshSpec(site), value, maxAge);
 }
 
 export function clearRefreshCookie(site: CookieSite): string {
-  return serialize(refreshCookieName(site), "", 0, refreshAttributes());
+  return write(refreshSpec(site), "", 0);
+}
+
+export function csrfCookie(site: Pick<CookieSite, "host">, value: string, maxAge: number): string {
+  return write(csrfSpec(site), value, maxAge);
 }
 
 /**
@@ -117,7 +120,9 @@ export function clearRefreshCookie(site: CookieSite): string {
  * scoped to the custom domain in cookie mode so the app's own pages can see it.
  */
 export function kindeMarkerCookie(site: CookieSite, maxAge: number): string {
-  return serialize(KINDE_MARKER, maxAge > 0 ? "1" : "", maxAge, { ...sessionAttributes(site), httpOnly: false });
+  const session = sessionSpec(site).options;
+  const options: CookieOptions = { path: "/", sameSite: "Lax", secure: session.secure, ...(session.domain ? { domain: session.domain } : {}) };
+  return write({ name: KINDE_MARKER, options }, maxAge > 0 ? "1" : "", maxAge);
 }
 
 /**
@@ -135,13 +140,19 @@ export function parseRefreshCookieValue(value: string): { clientId: string; refr
   return { clientId: value.slice(0, at), refreshToken: value.slice(at + 1) };
 }
 
-/** Reads one cookie from a `Cookie` header; the first occurrence wins. */
+/**
+ * Reads one cookie from a `Cookie` header. A name that arrives more than once is ambiguous
+ * (a sibling subdomain can toss a second cookie of the same name, with a longer Path, to
+ * be sent first), so it counts as absent rather than letting their order choose.
+ */
 export function readCookie(header: string | null | undefined, name: string): string | null {
   if (!header) return null;
+  let found: string | null = null;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
-    if (eq === -1) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    if (found !== null) return null;
+    found = part.slice(eq + 1).trim();
   }
-  return null;
+  return found;
 }

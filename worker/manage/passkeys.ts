@@ -10,8 +10,8 @@ import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
 import { userById } from "../identity/users";
-import { bad, need, notFound, ok, onlyKeys, type ManageContext, type ManageEnv } from "../manage/context";
-import { cleanName, deletePasskeyStatement, passkeyById, passkeysOfUser, passkeyView, renamePasskeyStatement } from "./store";
+import { bad, need, notFound, ok, onlyKeys, type ManageContext, type ManageEnv } from "./context";
+import { cleanName, deletePasskeyStatement, passkeyById, passkeysOfUser, passkeyView, renamePasskeyStatement } from "../identity/passkeys";
 
 export const passkeyManageRoutes = new Hono<ManageEnv>();
 

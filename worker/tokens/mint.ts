@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import type { UserClaims } from "../identity/claims";
 import { OAuthError } from "../http/errors";
 import { signJwt } from "../keys/sign";
-import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../passkeys/policy";
+import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../identity/auth-policy";
 import { activeKey } from "../keys/store";
 import type { App } from "../tenancy/apps";
 import { base64url, randomId } from "../util/crypto";

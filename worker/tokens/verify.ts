@@ -4,7 +4,8 @@
  * HS256 keyed with a public key, and other apps' tokens all fail here.
  */
 import { errors, jwtVerify, type JWTPayload } from "jose";
-import { SIGNING_ALGS, type Env } from "../env";
+import type { Env } from "../env";
+import { SIGNING_ALGS } from "../tenancy/settings";
 import { OAuthError } from "../http/errors";
 import { keyByKid, verifierOf } from "../keys/store";
 import type { App } from "../tenancy/apps";

@@ -5,7 +5,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { KinveyError } from "../http/errors";
-import { authenticate, type Principal, type PrincipalKind } from "../identity/credentials";
+import { authenticate, type Principal, type PrincipalKind } from "./credentials";
 import { appById, type App } from "../tenancy/apps";
 import { randomId } from "../util/crypto";
 

@@ -11,7 +11,7 @@ import {
   refreshCookie,
   refreshCookieValue,
   sessionCookie,
-} from "../../worker/browser/cookies";
+} from "../../worker/sessions/cookies";
 import { FailureLimiter } from "../../worker/browser/limit";
 import { admit } from "../../worker/browser/origin";
 import { rotationFailure } from "../../worker/browser/refresh";
@@ -19,19 +19,23 @@ import { slideExpiry, SLIDE_STEP_MS } from "../../worker/browser/session";
 
 const cookieApp = { customDomain: "yourapp.com" };
 const exchangeApp = { customDomain: null };
-const attrs = (cookie: string) => cookie.split("; ").slice(1);
+/** A cookie's attributes, in no particular order (the serializer's order is not part of the contract). */
+const attrs = (cookie: string) => cookie.split("; ").slice(1).sort();
+const same = (expected: string[]) => [...expected].sort();
+/** The same cookie: name=value first, then the same attributes in any order. */
+const cookieOf = (cookie: string) => ({ pair: cookie.split("; ")[0], attributes: attrs(cookie) });
 
 describe("cookies", () => {
   it("cookie mode: __Secure-latch_session on the custom domain, Lax, HttpOnly, Secure", () => {
     const c = sessionCookie({ app: cookieApp, host: "auth.yourapp.com" }, "tok", 3600);
     expect(c.split("; ")[0]).toBe("__Secure-latch_session=tok");
-    expect(attrs(c)).toEqual(["Domain=yourapp.com", "Path=/", "Max-Age=3600", "Secure", "HttpOnly", "SameSite=Lax"]);
+    expect(attrs(c)).toEqual(same(["Domain=yourapp.com", "Path=/", "Max-Age=3600", "Secure", "HttpOnly", "SameSite=Lax"]));
   });
 
   it("exchange mode: __Host-latch_rt, host-only, Partitioned, SameSite=None, Secure, HttpOnly", () => {
     const c = refreshCookie({ app: exchangeApp, host: "acme.latch.example" }, "v", 60);
     expect(c.split("; ")[0]).toBe("__Host-latch_rt=v");
-    expect(attrs(c)).toEqual(["Path=/", "Max-Age=60", "Secure", "HttpOnly", "SameSite=None", "Partitioned"]);
+    expect(attrs(c)).toEqual(same(["Path=/", "Max-Age=60", "Secure", "HttpOnly", "SameSite=None", "Partitioned"]));
     expect(c).not.toMatch(/Domain=/);
   });
 
@@ -46,11 +50,11 @@ describe("cookies", () => {
     const site = { app: { customDomain: "acme.localhost" }, host: "auth.acme.localhost:8787" };
     const s = sessionCookie(site, "tok", 5);
     expect(s.split("; ")[0]).toBe("latch_session=tok");
-    expect(attrs(s)).toEqual(["Domain=acme.localhost", "Path=/", "Max-Age=5", "HttpOnly", "SameSite=Lax"]);
+    expect(attrs(s)).toEqual(same(["Domain=acme.localhost", "Path=/", "Max-Age=5", "HttpOnly", "SameSite=Lax"]));
     const r = refreshCookie({ app: exchangeApp, host: "demo.localhost:8787" }, "v", 5);
     expect(r.split("; ")[0]).toBe("latch_rt=v");
     // Browsers refuse SameSite=None without Secure; Chromium accepts Secure from http://*.localhost.
-    expect(attrs(r)).toEqual(["Path=/", "Max-Age=5", "Secure", "HttpOnly", "SameSite=None", "Partitioned"]);
+    expect(attrs(r)).toEqual(same(["Path=/", "Max-Age=5", "Secure", "HttpOnly", "SameSite=None", "Partitioned"]));
   });
 
   it("keeps the prefixes on every other host, even look-alikes", () => {
@@ -66,13 +70,13 @@ describe("cookies", () => {
 
   it("clearing uses the same name and attributes with an empty value and Max-Age=0", () => {
     const site = { app: cookieApp, host: "auth.yourapp.com" };
-    expect(clearSessionCookie(site)).toBe("__Secure-latch_session=; Domain=yourapp.com; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax");
-    expect(clearRefreshCookie(site)).toBe("__Host-latch_rt=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=None; Partitioned");
+    expect(cookieOf(clearSessionCookie(site))).toEqual(cookieOf("__Secure-latch_session=; Domain=yourapp.com; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax"));
+    expect(cookieOf(clearRefreshCookie(site))).toEqual(cookieOf("__Host-latch_rt=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=None; Partitioned"));
   });
 
   it("Kinde's _kbrte marker is readable by script and carries no secret", () => {
     const m = kindeMarkerCookie({ app: cookieApp, host: "auth.yourapp.com" }, 100);
-    expect(m).toBe("_kbrte=1; Domain=yourapp.com; Path=/; Max-Age=100; Secure; SameSite=Lax");
+    expect(cookieOf(m)).toEqual(cookieOf("_kbrte=1; Domain=yourapp.com; Path=/; Max-Age=100; Secure; SameSite=Lax"));
     expect(m).not.toMatch(/HttpOnly/);
   });
 
