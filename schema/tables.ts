@@ -41,6 +41,8 @@ export const clients = sqliteTable(
     postLogoutRedirectUris: text("post_logout_redirect_uris").notNull().default("[]"),
     allowedOrigins: text("allowed_origins").notNull().default("[]"),
     scopes: text("scopes").notNull().default("[]"),
+    /** `body` or `cookie`: where browser callers get refresh tokens (worker/identity/clients.ts). */
+    refreshTokenDelivery: text("refresh_token_delivery", { enum: ["body", "cookie"] }).notNull().default("body"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("clients_app").on(t.appId)],

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { rotateChain, startChain } from "../../worker/chains/api";
 import { prepareSession } from "../../worker/identity/sessions";
 import { appById, clearAppCache, type App } from "../../worker/tenancy/apps";
-import { createApp, signup, uniqueSlug, type SignedUp, type TestApp } from "../helpers";
+import { ADMIN, createApp, signup, uniqueSlug, type SignedUp, type TestApp } from "../helpers";
 import { addClient, login, type OAuthTestApp, type TestClient } from "../oauth/helpers";
 
 interface CookieFixture {
@@ -356,7 +356,7 @@ async function exchangeFixture(settings: Record<string, unknown> = {}): Promise<
   clearAppCache();
   const app = (await appById(env, test.id))!;
   const appOrigin = `https://shop-${test.slug}.example`;
-  const client = await addClient(test, { allowed_origins: [appOrigin], redirect_uris: [`${appOrigin}/cb`] });
+  const client = await addClient(test, { allowed_origins: [appOrigin], redirect_uris: [`${appOrigin}/cb`], refresh_token_delivery: "cookie" });
   return { test: { ...test, origin: `http://${test.slug}.localhost:8787` }, app, user: await signup(test), client, appOrigin };
 }
 
@@ -505,6 +505,41 @@ describe("/oauth2/token from a browser origin", () => {
       new URLSearchParams({ grant_type: "refresh_token", client_id: f.client.client_id }).toString(),
     );
     await expectError(cookieOnly, 400, "invalid_request");
+  });
+
+  it("a client with refresh_token_delivery body (the default) gets the refresh token in the body from a browser too, and no cookie", async () => {
+    const f = await exchangeFixture();
+    const spa = await addClient(f.test, { allowed_origins: [f.appOrigin], redirect_uris: [`${f.appOrigin}/cb`] });
+    expect(spa).toMatchObject({ refresh_token_delivery: "body" });
+    const l = await login(f.test, spa, { username: f.user.username, password: f.user.password });
+    const res = await post(
+      `${f.test.origin}/oauth2/token`,
+      { Origin: f.appOrigin, "Content-Type": "application/x-www-form-urlencoded" },
+      new URLSearchParams({ grant_type: "authorization_code", code: l.code, redirect_uri: `${f.appOrigin}/cb`, code_verifier: l.verifier, client_id: spa.client_id }).toString(),
+    );
+    expect(res.status).toBe(200);
+    expectCredentialedCors(res, f.appOrigin);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(typeof body.refresh_token).toBe("string");
+    expect(setCookies(res).filter((c) => c.startsWith("latch_rt") || c.startsWith("_kbrte"))).toEqual([]);
+    const refreshed = await post(
+      `${f.test.origin}/oauth2/token`,
+      { Origin: f.appOrigin, "Content-Type": "application/x-www-form-urlencoded" },
+      new URLSearchParams({ grant_type: "refresh_token", refresh_token: body.refresh_token as string, client_id: spa.client_id }).toString(),
+    );
+    expect(refreshed.status).toBe(200);
+    expect(typeof ((await refreshed.json()) as Record<string, unknown>).refresh_token).toBe("string");
+  });
+
+  it("refuses an unknown refresh_token_delivery at client creation", async () => {
+    const f = await exchangeFixture();
+    const res = await SELF.fetch(`http://127.0.0.1:8787/admin/apps/${f.test.id}/clients`, {
+      method: "POST",
+      headers: { ...ADMIN, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "x", type: "public", redirect_uris: ["https://x.example/cb"], refresh_token_delivery: "header" }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ errors: [{ code: "INVALID_REQUEST", message: "refresh_token_delivery must be body or cookie" }] });
   });
 
   it("preflight for the token endpoint allows credentials and Kinde's SDK header", async () => {

@@ -42,7 +42,7 @@ describe("exchange mode in Chromium", () => {
     const shopHost = `shop${Date.now().toString(36)}.localhost`;
     const appOrigin = `http://${shopHost}:${stack.apps.port}`;
     const app = await createApp(stack.worker.url, { name: "Exchange App", slug, settings: { refresh_overlap: 1 } });
-    const client = await createClient(stack.worker.url, app.id, { name: "spa", type: "public", redirect_uris: [`${appOrigin}/cb`], allowed_origins: [appOrigin] });
+    const client = await createClient(stack.worker.url, app.id, { name: "spa", type: "public", redirect_uris: [`${appOrigin}/cb`], allowed_origins: [appOrigin], refresh_token_delivery: "cookie" });
     const password = "exchange mode password";
     const userId = await signupUser(stack.worker.url, app, "grace", password);
     stack.apps.configure(shopHost, auth, client.client_id);

@@ -184,7 +184,7 @@ describe("passkey_required", () => {
   it("exchange mode: /refresh answers 401 for a password chain and ends it", async () => {
     const appOrigin = `https://shop-${uniqueSlug("s")}.example`;
     const app = await oauthApp();
-    const client = await addClient(app, { allowed_origins: [appOrigin], redirect_uris: [`${appOrigin}/cb`] });
+    const client = await addClient(app, { allowed_origins: [appOrigin], redirect_uris: [`${appOrigin}/cb`], refresh_token_delivery: "cookie" });
     const user = await signup(app);
     await setPolicy(app, "passkey_required");
     const { appById } = await import("../../worker/tenancy/apps");

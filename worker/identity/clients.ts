@@ -19,8 +19,19 @@ export interface ClientRow {
   post_logout_redirect_uris: string;
   allowed_origins: string;
   scopes: string;
+  refresh_token_delivery: RefreshTokenDelivery;
   created_at: number;
 }
+
+/**
+ * Where a browser client (an allow-listed Origin at the token endpoint) gets its refresh
+ * token: `body`, as standard SPA libraries expect (OAuth 2.1 allows it for public clients
+ * with rotation and reuse detection, which chains have), or `cookie`: the partitioned
+ * exchange-mode cookie that Latch's own browser SDK refreshes with through `POST /refresh`.
+ * Native clients (no Origin) always get it in the body.
+ */
+export type RefreshTokenDelivery = "body" | "cookie";
+export const REFRESH_TOKEN_DELIVERIES: readonly RefreshTokenDelivery[] = ["body", "cookie"];
 
 export interface Client {
   id: string;
@@ -32,6 +43,7 @@ export interface Client {
   postLogoutRedirectUris: string[];
   allowedOrigins: string[];
   scopes: string[];
+  refreshTokenDelivery: RefreshTokenDelivery;
 }
 
 export class ClientInputError extends Error {}
@@ -47,6 +59,7 @@ export function clientFromRow(row: ClientRow): Client {
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
     allowedOrigins: JSON.parse(row.allowed_origins) as string[],
     scopes: JSON.parse(row.scopes) as string[],
+    refreshTokenDelivery: row.refresh_token_delivery,
   };
 }
 
@@ -59,6 +72,7 @@ export function clientView(client: Client) {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     allowed_origins: client.allowedOrigins,
     scopes: client.scopes,
+    refresh_token_delivery: client.refreshTokenDelivery,
   };
 }
 
@@ -114,7 +128,7 @@ export const MANAGEMENT_SCOPES: readonly string[] = managementScopes;
  * the id and secret instead of generating them (the demo seed only).
  */
 export async function createClient(env: Env, appId: string, input: Record<string, unknown>, fixed?: { id: string; secret: string | null }) {
-  const known = ["name", "type", "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "scopes"];
+  const known = ["name", "type", "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "scopes", "refresh_token_delivery"];
   for (const key of Object.keys(input)) if (!known.includes(key)) throw new ClientInputError(`unknown field: ${key}`);
   const { name, type } = input;
   if (typeof name !== "string" || !name.trim() || name.length > 128) throw new ClientInputError("name must be a non-empty string");
@@ -130,16 +144,29 @@ export async function createClient(env: Env, appId: string, input: Record<string
     if (typeof v !== "string" || !MANAGEMENT_SCOPES.includes(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
     return v;
   });
+  const delivery = input.refresh_token_delivery ?? "body";
+  if (!REFRESH_TOKEN_DELIVERIES.includes(delivery as RefreshTokenDelivery)) throw new ClientInputError("refresh_token_delivery must be body or cookie");
   if (type !== "m2m" && redirectUris.length === 0) throw new ClientInputError("redirect_uris needs at least one URI for public and confidential clients");
   if (type !== "m2m" && scopes.length) throw new ClientInputError("only m2m clients carry management scopes");
 
   const id = fixed?.id ?? randomId(32, "0123456789abcdef");
   const secret = type === "public" ? null : (fixed?.secret ?? randomId(50, ALPHANUMERIC));
   await env.DB.prepare(
-    "INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, refresh_token_delivery, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   )
-    .bind(id, appId, name.trim(), type, secret ? await sha256Hex(secret) : null, JSON.stringify(redirectUris), JSON.stringify(postLogout), JSON.stringify(origins), JSON.stringify(scopes), Date.now())
+    .bind(id, appId, name.trim(), type, secret ? await sha256Hex(secret) : null, JSON.stringify(redirectUris), JSON.stringify(postLogout), JSON.stringify(origins), JSON.stringify(scopes), delivery, Date.now())
     .run();
-  const client: Client = { id, appId, name: name.trim(), type, secretHash: null, redirectUris, postLogoutRedirectUris: postLogout, allowedOrigins: origins, scopes };
+  const client: Client = {
+    id,
+    appId,
+    name: name.trim(),
+    type,
+    secretHash: null,
+    redirectUris,
+    postLogoutRedirectUris: postLogout,
+    allowedOrigins: origins,
+    scopes,
+    refreshTokenDelivery: delivery as RefreshTokenDelivery,
+  };
   return { ...clientView(client), ...(secret ? { client_secret: secret } : {}) };
 }

@@ -19,9 +19,10 @@ export const tokenEndpoint: Handler<OAuthEnv> = async (c) => {
   const grantType = form.get("grant_type");
   if (!grantType) throw new OAuthError("invalid_request", "grant_type is required.");
   const client = await authenticateClient(c.env, c.var.app.id, c.req.header("authorization"), form);
-  // Browser exchange mode (SPEC §6): an allow-listed Origin gets the refresh token as a cookie.
+  // Browser exchange mode (SPEC §6): a cookie-delivery client called from an allow-listed
+  // Origin gets its refresh token as the partitioned cookie (identity/clients.ts says why).
   const origin = c.req.header("origin");
-  const browser = origin !== undefined && (await isAllowedOrigin(c.env, c.var.app, origin));
+  const browser = client.refreshTokenDelivery === "cookie" && origin !== undefined && (await isAllowedOrigin(c.env, c.var.app, origin));
   const site = { app: c.var.app, host: requestHost(c) };
   switch (grantType) {
     case "authorization_code": {
