@@ -44,8 +44,57 @@ export const clients = sqliteTable(
     /** `body` or `cookie`: where browser callers get refresh tokens (worker/identity/clients.ts). */
     refreshTokenDelivery: text("refresh_token_delivery", { enum: ["body", "cookie"] }).notNull().default("body"),
     createdAt: integer("created_at").notNull(),
+    /**
+     * How the client came to be: `operator` (the operator API: first-party, no consent
+     * screen) or `dynamic` (RFC 7591 registration: third-party, consent, expires unused).
+     */
+    registration: text("registration", { enum: ["operator", "dynamic"] }).notNull().default("operator"),
+    /** JSON array: audiences / resource indicators this client may ask for besides the app's `resources` (issue 18). */
+    audiences: text("audiences").notNull().default("[]"),
+    /** JSON: the RFC 7591 metadata a dynamic client registered (grant_types, scope, client_uri, …), echoed by RFC 7592. */
+    metadata: text("metadata").notNull().default("{}"),
+    /** SHA-256 (hex) of a dynamic client's RFC 7592 registration access token. */
+    registrationTokenHash: text("registration_token_hash"),
+    /** Last authorization or token request (dynamic clients; at most one write a day): they expire unused. */
+    lastUsedAt: integer("last_used_at"),
   },
   (t) => [index("clients_app").on(t.appId)],
+);
+
+/**
+ * A user's consent to a third-party client (worker/identity/consents.ts): the scopes and
+ * resources it was granted on the consent screen. Revoked through the management API.
+ */
+export const consents = sqliteTable(
+  "consents",
+  {
+    appId: text("app_id").notNull(),
+    userId: text("user_id").notNull(),
+    clientId: text("client_id").notNull(),
+    /** JSON arrays of what was granted; a request within them needs no new consent. */
+    scopes: text("scopes").notNull().default("[]"),
+    resources: text("resources").notNull().default("[]"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.clientId] })],
+);
+
+/**
+ * RFC 7591 initial access tokens, issued by the operator API for apps whose `registration`
+ * is `token` (worker/identity/registration-tokens.ts). Only the SHA-256 is kept; each use
+ * (one registration) is counted down by one conditional UPDATE.
+ */
+export const registrationTokens = sqliteTable(
+  "registration_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    appId: text("app_id").notNull(),
+    usesLeft: integer("uses_left").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("registration_tokens_app").on(t.appId)],
 );
 
 /**
