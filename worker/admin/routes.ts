@@ -11,6 +11,7 @@ import { DEFAULT_SETTINGS, mergeSettings, SettingsError } from "../tenancy/setti
 import { ALPHANUMERIC, randomId, sha256Hex, timingSafeEqual } from "../util/crypto";
 import { ClientInputError, clientsOfApp, clientView, createClient } from "../identity/clients";
 import { backfillIdentifierKeys } from "../identity/identifier-backfill";
+import { issueRegistrationToken, MAX_TOKEN_TTL_S, MAX_TOKEN_USES } from "../identity/registration-tokens";
 import { rotateKeys } from "../keys/store";
 
 type AdminEnv = { Bindings: Env };
@@ -152,4 +153,20 @@ adminRoutes.post("/identifiers/backfill", async (c) => c.json(await backfillIden
 adminRoutes.post("/apps/:id/keys/rotate", async (c) => {
   const app = await loadApp(c.env, c.req.param("id"));
   return c.json(await rotateKeys(c.env, app));
+});
+
+/**
+ * An RFC 7591 initial access token for an app whose `registration` is `token`: `{uses?: 1,
+ * expires_in?: 86400}` → 201 `{token, uses, expires_at}`; the token is shown only here.
+ */
+adminRoutes.post("/apps/:id/registration-tokens", async (c) => {
+  const app = await loadApp(c.env, c.req.param("id"));
+  const body = await readJsonObject(c);
+  for (const key of Object.keys(body)) if (!["uses", "expires_in"].includes(key)) bad(`unknown field: ${key}`);
+  const uses = body.uses ?? 1;
+  const ttl = body.expires_in ?? 86400;
+  if (typeof uses !== "number" || !Number.isInteger(uses) || uses < 1 || uses > MAX_TOKEN_USES) bad(`uses must be a whole number from 1 to ${MAX_TOKEN_USES}`);
+  if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 60 || ttl > MAX_TOKEN_TTL_S) bad(`expires_in must be a whole number of seconds from 60 to ${MAX_TOKEN_TTL_S}`);
+  const issued = await issueRegistrationToken(c.env, app.id, uses, ttl);
+  return c.json({ token: issued.token, uses: issued.uses, expires_at: new Date(issued.expiresAt).toISOString() }, 201, { "Cache-Control": "no-store" });
 });

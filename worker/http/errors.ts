@@ -67,6 +67,7 @@ export const API_ERRORS = {
   USER_NOT_FOUND: 404,
   SESSION_NOT_FOUND: 404,
   PASSKEY_NOT_FOUND: 404,
+  CONSENT_NOT_FOUND: 404,
   ROLE_NOT_FOUND: 404,
   FEATURE_FLAG_NOT_FOUND: 404,
   OVERRIDE_NOT_FOUND: 404,
@@ -134,7 +135,10 @@ export type OAuthErrorCode =
   | "temporarily_unavailable"
   | "not_found"
   | "method_not_allowed"
-  | "slow_down";
+  | "slow_down"
+  | "invalid_target"
+  | "invalid_redirect_uri"
+  | "invalid_client_metadata";
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -153,6 +157,9 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   not_found: 404,
   method_not_allowed: 405,
   slow_down: 429,
+  invalid_target: 400,
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
 };
 
 /** Translates a neutral RequestError into the face's own error. */

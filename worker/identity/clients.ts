@@ -3,9 +3,11 @@
  * alphanumerics (Kinde's SDK accepts 40–60), shown once, stored as SHA-256.
  */
 import type { Env } from "../env";
-import { normalizeOrigin } from "../tenancy/settings";
+import { normalizeOrigin, SettingsError, targetList } from "../tenancy/settings";
 import managementScopes from "./management-scopes.json";
-import { ALPHANUMERIC, randomId, sha256Hex } from "../util/crypto";
+import { ALPHANUMERIC, randomId, randomToken, sha256Hex } from "../util/crypto";
+import { registeredScopes, type ClientMetadata } from "./client-registration";
+import { deleteClientConsentsStatement, deleteConsentsOfUnusedClientsStatement } from "./consents";
 
 export type ClientType = "public" | "confidential" | "m2m";
 
@@ -21,6 +23,11 @@ export interface ClientRow {
   scopes: string;
   refresh_token_delivery: RefreshTokenDelivery;
   created_at: number;
+  registration: "operator" | "dynamic";
+  audiences: string;
+  metadata: string;
+  registration_token_hash: string | null;
+  last_used_at: number | null;
 }
 
 /**
@@ -44,9 +51,37 @@ export interface Client {
   allowedOrigins: string[];
   scopes: string[];
   refreshTokenDelivery: RefreshTokenDelivery;
+  /**
+   * `operator`: created by the operator API, first-party (no consent screen). `dynamic`:
+   * RFC 7591 registration; `document`: a Client ID Metadata Document (never stored). Both
+   * are third-party: the user consents before they get a code.
+   */
+  registration: "operator" | "dynamic" | "document";
+  /** Audiences / resources this client may ask for besides the app's `resources` (issue 18). */
+  audiences: string[];
+  /** What a third-party client registered (RFC 7591); null for operator clients. */
+  metadata: ClientMetadata | null;
+  registrationTokenHash: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
 }
 
 export class ClientInputError extends Error {}
+
+/** Operator clients are the app's own; every other client is shown the consent screen. */
+export function isFirstParty(client: Pick<Client, "registration">): boolean {
+  return client.registration === "operator";
+}
+
+/** Scopes a third-party client registered (null: no restriction beyond the known user scopes). */
+export function clientScopeLimit(client: Client): string[] | null {
+  return client.metadata ? registeredScopes(client.metadata) : null;
+}
+
+/** Whether the client may use a grant type: operator clients by their type, third-party ones as registered. */
+export function clientAllowsGrant(client: Client, grantType: string): boolean {
+  return client.metadata ? (client.metadata.grant_types as string[]).includes(grantType) : true;
+}
 
 export function clientFromRow(row: ClientRow): Client {
   return {
@@ -60,6 +95,12 @@ export function clientFromRow(row: ClientRow): Client {
     allowedOrigins: JSON.parse(row.allowed_origins) as string[],
     scopes: JSON.parse(row.scopes) as string[],
     refreshTokenDelivery: row.refresh_token_delivery,
+    registration: row.registration ?? "operator",
+    audiences: JSON.parse(row.audiences ?? "[]") as string[],
+    metadata: row.registration === "dynamic" ? (JSON.parse(row.metadata) as ClientMetadata) : null,
+    registrationTokenHash: row.registration_token_hash ?? null,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at ?? null,
   };
 }
 
@@ -73,6 +114,8 @@ export function clientView(client: Client) {
     allowed_origins: client.allowedOrigins,
     scopes: client.scopes,
     refresh_token_delivery: client.refreshTokenDelivery,
+    audiences: client.audiences,
+    registration: client.registration,
   };
 }
 
@@ -128,7 +171,7 @@ export const MANAGEMENT_SCOPES: readonly string[] = managementScopes;
  * the id and secret instead of generating them (the demo seed only).
  */
 export async function createClient(env: Env, appId: string, input: Record<string, unknown>, fixed?: { id: string; secret: string | null }) {
-  const known = ["name", "type", "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "scopes", "refresh_token_delivery"];
+  const known = ["name", "type", "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "scopes", "refresh_token_delivery", "audiences"];
   for (const key of Object.keys(input)) if (!known.includes(key)) throw new ClientInputError(`unknown field: ${key}`);
   const { name, type } = input;
   if (typeof name !== "string" || !name.trim() || name.length > 128) throw new ClientInputError("name must be a non-empty string");
@@ -144,6 +187,13 @@ export async function createClient(env: Env, appId: string, input: Record<string
     if (typeof v !== "string" || !MANAGEMENT_SCOPES.includes(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
     return v;
   });
+  let audiences: string[];
+  try {
+    audiences = input.audiences === undefined ? [] : targetList(input.audiences, "audiences");
+  } catch (err) {
+    if (err instanceof SettingsError) throw new ClientInputError(err.message);
+    throw err;
+  }
   const delivery = input.refresh_token_delivery ?? "body";
   if (!REFRESH_TOKEN_DELIVERIES.includes(delivery as RefreshTokenDelivery)) throw new ClientInputError("refresh_token_delivery must be body or cookie");
   if (type !== "m2m" && redirectUris.length === 0) throw new ClientInputError("redirect_uris needs at least one URI for public and confidential clients");
@@ -152,9 +202,9 @@ export async function createClient(env: Env, appId: string, input: Record<string
   const id = fixed?.id ?? randomId(32, "0123456789abcdef");
   const secret = type === "public" ? null : (fixed?.secret ?? randomId(50, ALPHANUMERIC));
   await env.DB.prepare(
-    "INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, refresh_token_delivery, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, refresh_token_delivery, audiences, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   )
-    .bind(id, appId, name.trim(), type, secret ? await sha256Hex(secret) : null, JSON.stringify(redirectUris), JSON.stringify(postLogout), JSON.stringify(origins), JSON.stringify(scopes), delivery, Date.now())
+    .bind(id, appId, name.trim(), type, secret ? await sha256Hex(secret) : null, JSON.stringify(redirectUris), JSON.stringify(postLogout), JSON.stringify(origins), JSON.stringify(scopes), delivery, JSON.stringify(audiences), Date.now())
     .run();
   const client: Client = {
     id,
@@ -167,6 +217,108 @@ export async function createClient(env: Env, appId: string, input: Record<string
     allowedOrigins: origins,
     scopes,
     refreshTokenDelivery: delivery as RefreshTokenDelivery,
+    registration: "operator",
+    audiences,
+    metadata: null,
+    registrationTokenHash: null,
+    createdAt: Date.now(),
+    lastUsedAt: null,
   };
   return { ...clientView(client), ...(secret ? { client_secret: secret } : {}) };
+}
+
+// --- Third-party clients: RFC 7591 registration, RFC 7592 management --------------------
+
+/** A third-party client's display name: what it registered, else the host it redirects to. */
+function dynamicName(metadata: ClientMetadata): string {
+  if (metadata.client_name) return metadata.client_name;
+  try {
+    return new URL(metadata.redirect_uris[0]!).host || "Unnamed application";
+  } catch {
+    return "Unnamed application";
+  }
+}
+
+/** Confidential exactly when it authenticates with a secret. */
+function typeOf(metadata: ClientMetadata): ClientType {
+  return metadata.token_endpoint_auth_method === "none" ? "public" : "confidential";
+}
+
+export interface RegisteredClient {
+  client: Client;
+  /** Shown once, in the registration response. */
+  secret: string | null;
+  registrationToken: string;
+}
+
+/** Stores a dynamically registered client with a fresh id, secret (confidential) and registration access token. */
+export async function createDynamicClient(env: Env, appId: string, metadata: ClientMetadata, now = Date.now()): Promise<RegisteredClient> {
+  const id = randomId(32, "0123456789abcdef");
+  const type = typeOf(metadata);
+  const secret = type === "confidential" ? randomId(50, ALPHANUMERIC) : null;
+  const registrationToken = randomToken();
+  const row: ClientRow = {
+    id,
+    app_id: appId,
+    name: dynamicName(metadata),
+    type,
+    secret_hash: secret ? await sha256Hex(secret) : null,
+    redirect_uris: JSON.stringify(metadata.redirect_uris),
+    post_logout_redirect_uris: "[]",
+    allowed_origins: "[]",
+    scopes: "[]",
+    refresh_token_delivery: "body",
+    created_at: now,
+    registration: "dynamic",
+    audiences: "[]",
+    metadata: JSON.stringify(metadata),
+    registration_token_hash: await sha256Hex(registrationToken),
+    last_used_at: now,
+  };
+  await env.DB.prepare(
+    `INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, refresh_token_delivery, created_at, registration, audiences, metadata, registration_token_hash, last_used_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+    .bind(...(Object.values(row) as (string | number | null)[]))
+    .run();
+  return { client: clientFromRow(row), secret, registrationToken };
+}
+
+/**
+ * RFC 7592 update: the registered metadata is replaced whole. A change between public and
+ * confidential is refused by the caller; the secret and the registration token stay.
+ */
+export async function replaceDynamicClient(env: Env, client: Client, metadata: ClientMetadata): Promise<Client> {
+  await env.DB.prepare("UPDATE clients SET name = ?, redirect_uris = ?, metadata = ? WHERE app_id = ? AND id = ? AND registration = 'dynamic'")
+    .bind(dynamicName(metadata), JSON.stringify(metadata.redirect_uris), JSON.stringify(metadata), client.appId, client.id)
+    .run();
+  return { ...client, name: dynamicName(metadata), redirectUris: metadata.redirect_uris, metadata };
+}
+
+export async function deleteDynamicClient(env: Env, appId: string, clientId: string): Promise<void> {
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM clients WHERE app_id = ? AND id = ? AND registration = 'dynamic'").bind(appId, clientId),
+    deleteClientConsentsStatement(env, appId, clientId),
+  ]);
+}
+
+/** A dynamic client unused (no authorization or token request) for `ttlSeconds` is gone, swept or not. */
+export function clientExpired(client: Pick<Client, "registration" | "lastUsedAt" | "createdAt">, ttlSeconds: number, now: number): boolean {
+  return client.registration === "dynamic" && (client.lastUsedAt ?? client.createdAt) + ttlSeconds * 1000 <= now;
+}
+
+/** Last use is recorded at most once a day per client, so a busy client costs no write per request. */
+export const TOUCH_EVERY_MS = 24 * 3600_000;
+
+export function touchClientStatement(env: Env, appId: string, clientId: string, now: number): D1PreparedStatement {
+  return env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE app_id = ? AND id = ? AND registration = 'dynamic'").bind(now, appId, clientId);
+}
+
+/** Deletes the app's dynamic clients unused for `ttlSeconds`, and their consents. */
+export function sweepExpiredClientsStatements(env: Env, appId: string, ttlSeconds: number, now: number): D1PreparedStatement[] {
+  const cutoff = now - ttlSeconds * 1000;
+  return [
+    deleteConsentsOfUnusedClientsStatement(env, appId, cutoff),
+    env.DB.prepare("DELETE FROM clients WHERE app_id = ? AND registration = 'dynamic' AND coalesce(last_used_at, created_at) <= ?").bind(appId, cutoff),
+  ];
 }

@@ -35,17 +35,20 @@ export async function limitKeys(appId: string, clientAddress: string, account?: 
 
 /** Statements that count one attempt against each key and return the counters after it. */
 export function countAttemptStatements(env: Env, keys: LimitKeys, now: number): D1PreparedStatement[] {
-  const upsert = (key: string, windowMs: number) =>
-    env.DB.prepare(
-      `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
-       ON CONFLICT (key) DO UPDATE SET
-         count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
-         window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END
-       RETURNING key, window_start, count`,
-    ).bind(key, now, windowMs);
+  const upsert = (key: string, windowMs: number) => upsertCounterStatement(env, key, windowMs, now);
   const statements = [upsert(keys.address, RATE_LIMITS.address.windowMs)];
   if (keys.account) statements.push(upsert(keys.account, RATE_LIMITS.account.windowMs));
   return statements;
+}
+
+function upsertCounterStatement(env: Env, key: string, windowMs: number, now: number): D1PreparedStatement {
+  return env.DB.prepare(
+    `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
+     ON CONFLICT (key) DO UPDATE SET
+       count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
+       window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END
+     RETURNING key, window_start, count`,
+  ).bind(key, now, windowMs);
 }
 
 /** Seconds until the caller may try again (0: this attempt is within the limits). Pure. */
@@ -64,6 +67,16 @@ export async function forgiveAttempt(env: Env, keys: LimitKeys): Promise<void> {
   const statements = [env.DB.prepare("UPDATE rate_limits SET count = max(count - 1, 0) WHERE key = ?").bind(keys.address)];
   if (keys.account) statements.push(env.DB.prepare("DELETE FROM rate_limits WHERE key = ?").bind(keys.account));
   await env.DB.batch(statements);
+}
+
+/**
+ * Counts one event (not a failure: e.g. a client registration) against `key` in a fixed
+ * window; answers the seconds to wait when this one is over `rule.max`, else 0.
+ */
+export async function countInWindow(env: Env, key: string, rule: { max: number; windowMs: number }, now = Date.now()): Promise<number> {
+  const counter = await upsertCounterStatement(env, key, rule.windowMs, now).first<CounterRow>();
+  if (!counter || counter.count <= rule.max) return 0;
+  return Math.max(1, Math.ceil((counter.window_start + rule.windowMs - now) / 1000));
 }
 
 export function clientAddress(headers: Headers): string {

@@ -13,9 +13,10 @@ import { userAccessRoutes } from "./user-access";
 import { userRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
 import { passkeyManageRoutes } from "./passkeys";
+import { consentRoutes } from "./consents";
 
 export const manageRoutes = new Hono<ManageEnv>();
 manageRoutes.use("*", manageAuth);
-for (const routes of [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes, passkeyManageRoutes]) {
+for (const routes of [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes, passkeyManageRoutes, consentRoutes]) {
   manageRoutes.route("/", routes);
 }

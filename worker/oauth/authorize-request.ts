@@ -3,15 +3,17 @@
  * the redirect URI are shown on an error page (never redirected: the URI is not trusted);
  * every other problem goes back to the client's redirect URI with `error`.
  */
-import type { Client } from "../identity/clients";
+import { clientScopeLimit, type Client } from "../identity/clients";
 import { AUTHORIZE_PARAMS } from "../sessions/continue";
 import { validChallenge } from "./pkce";
+import { refusedTarget, requestedTargets, TARGET_REFUSED } from "./resources";
 import { parseScope, unknownUserScopes } from "./scopes";
 
 export type Prompt = "none" | "login" | "create";
 
 export interface AuthorizeRequest {
   clientId: string;
+  client: Client;
   redirectUri: string;
   scope: string[];
   state: string | null;
@@ -21,6 +23,7 @@ export interface AuthorizeRequest {
   loginHint: string | null;
   /** Seconds; a session older than this must log in again (OIDC max_age). */
   maxAge: number | null;
+  /** The token's targets: `resource` and `audience` values, allow-listed (resources.ts); empty: the client id. */
   audience: string[];
 }
 
@@ -40,12 +43,24 @@ function single(params: URLSearchParams, name: string): { value: string | null; 
   return { value: all[0] ?? null, repeated: all.length > 1 };
 }
 
-/** Exact string match only: no normalisation, no prefix, no case folding (RFC 9700 §4.1.3). */
-export function redirectUriAllowed(client: Client, uri: string): boolean {
-  return client.redirectUris.includes(uri);
+/**
+ * Exact string match only: no normalisation, no prefix, no case folding (RFC 9700 §4.1.3),
+ * except the port of a loopback IP redirect URI, which a native app picks at run time
+ * (RFC 8252 §7.3).
+ */
+export function redirectUriAllowed(client: Pick<Client, "redirectUris">, uri: string): boolean {
+  if (client.redirectUris.includes(uri)) return true;
+  const portless = withoutLoopbackPort(uri);
+  return portless !== null && client.redirectUris.some((r) => withoutLoopbackPort(r) === portless);
 }
 
-export function checkAuthorizeRequest(params: URLSearchParams, client: Client | null, issuer: string): AuthorizeCheck {
+function withoutLoopbackPort(uri: string): string | null {
+  const m = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::\d{1,5})?([/?].*)?$/.exec(uri);
+  return m ? `http://${m[1]}${m[2] ?? ""}` : null;
+}
+
+/** `resources`: the app's allow-listed resource indicators and audiences (setting `resources`). */
+export function checkAuthorizeRequest(params: URLSearchParams, client: Client | null, issuer: string, resources: readonly string[] = []): AuthorizeCheck {
   const clientId = single(params, "client_id");
   if (!clientId.value) return { kind: "page", error: "invalid_request", description: "The request has no client_id." };
   if (clientId.repeated) return { kind: "page", error: "invalid_request", description: "client_id appears more than once." };
@@ -63,7 +78,7 @@ export function checkAuthorizeRequest(params: URLSearchParams, client: Client | 
 
   for (const name of AUTHORIZE_PARAMS) {
     const values = params.getAll(name);
-    if (name !== "audience" && values.length > 1) return fail("invalid_request", `${name} appears more than once.`);
+    if (name !== "audience" && name !== "resource" && values.length > 1) return fail("invalid_request", `${name} appears more than once.`);
     if (values.some((v) => v.length > MAX_PARAM)) return fail("invalid_request", `${name} is too long.`);
   }
   if (client.type === "m2m") return fail("unauthorized_client", "Machine-to-machine clients cannot use the authorization endpoint.");
@@ -86,6 +101,8 @@ export function checkAuthorizeRequest(params: URLSearchParams, client: Client | 
   const scope = parseScope(params.get("scope"));
   const unknown = unknownUserScopes(scope);
   if (unknown.length) return fail("invalid_scope", `Unknown scope: ${unknown.join(" ")}.`);
+  const limit = clientScopeLimit(client);
+  if (limit && scope.some((s) => !limit.includes(s))) return fail("invalid_scope", "A requested scope is not among the scopes this client registered.");
 
   let prompt: Prompt | null = null;
   const prompts = (params.get("prompt") ?? "").split(" ").filter(Boolean);
@@ -102,11 +119,13 @@ export function checkAuthorizeRequest(params: URLSearchParams, client: Client | 
     maxAge = Number(maxAgeParam);
   }
 
-  const audience = [...new Set(params.getAll("audience").flatMap((a) => a.split(" ")).filter(Boolean))];
-  if (audience.length > 10) return fail("invalid_request", "Too many audience values.");
+  const targets = requestedTargets(params);
+  if (!targets.ok) return fail(targets.error, targets.description);
+  const audience = targets.targets;
   // The management API audience is for client_credentials tokens only.
   if (audience.includes(`${issuer}/api`)) return fail("invalid_request", "This audience is not available to user tokens.");
-  for (const value of [state, params.get("nonce"), params.get("login_hint"), ...audience]) {
+  if (refusedTarget(audience, client, resources) !== null) return fail("invalid_target", TARGET_REFUSED);
+  for (const value of [state, params.get("nonce"), params.get("login_hint")]) {
     if (value !== null && CONTROL.test(value)) return fail("invalid_request", "Parameters may not contain control characters.");
   }
 
@@ -114,6 +133,7 @@ export function checkAuthorizeRequest(params: URLSearchParams, client: Client | 
     kind: "ok",
     request: {
       clientId: client.id,
+      client,
       redirectUri,
       scope,
       state,

@@ -10,7 +10,6 @@
 import { readForm } from "../http/body";
 import { RequestError } from "../http/errors";
 import { methodSatisfies } from "../identity/auth-policy";
-import { clientById } from "../identity/clients";
 import { checkPassword, MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH } from "../identity/login";
 import { clientAddress } from "../identity/rate-limit";
 import { createUser, IdentifierTakenError, UserInputError, type UserRow } from "../identity/users";
@@ -23,7 +22,9 @@ import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
 import { LoginPage, SignupPage } from "../ui/login";
 import { ErrorPage } from "../ui/message";
 import { checkAuthorizeRequest, redirectWith, type AuthorizeRequest } from "./authorize-request";
+import { noteClientUse, resolveClient } from "./client-lookup";
 import { issueCode } from "./codes";
+import { askConsent } from "./consent";
 import type { OAuthContext } from "./context";
 
 /** Whom a code is for: the browser session it was issued under. */
@@ -41,8 +42,8 @@ type Checked = { ok: true; request: AuthorizeRequest } | { ok: false; response: 
 async function check(c: OAuthContext, params: URLSearchParams, status: 302 | 303): Promise<Checked> {
   const { app, issuer } = c.var;
   const clientId = params.get("client_id");
-  const client = clientId && clientId.length <= 128 ? await clientById(c.env, app.id, clientId) : null;
-  const result = checkAuthorizeRequest(params, client, issuer);
+  const client = clientId ? await resolveClient(c.env, app, clientId) : null;
+  const result = checkAuthorizeRequest(params, client, issuer, app.settings.resources);
   if (result.kind === "ok") return { ok: true, request: result.request };
   if (result.kind === "page") return { ok: false, response: await htmlPage(ErrorPage({ error: result.error, description: result.description }), 400) };
   const target = redirectWith(result.redirectUri, { error: result.error, error_description: result.description, state: result.state, iss: issuer });
@@ -85,8 +86,12 @@ async function showForm(c: OAuthContext, params: URLSearchParams, request: Autho
   return htmlPage(node, state.status ?? 200, headers);
 }
 
-async function redirectWithCode(c: OAuthContext, request: AuthorizeRequest, grantor: Grantor, status: 302 | 303, setCookie?: string): Promise<Response> {
+async function redirectWithCode(c: OAuthContext, request: AuthorizeRequest, grantor: Grantor, status: 302 | 303, fields: [string, string][], setCookie?: string): Promise<Response> {
   const { app, issuer } = c.var;
+  // Third-party clients get a code only with the user's consent (oauth/consent.ts).
+  const consent = await askConsent(c, request, grantor.userId, fields, setCookie);
+  if (consent) return consent;
+  await noteClientUse(c.env, request.client);
   const code = await issueCode(c.env, app.id, {
     clientId: request.clientId,
     userId: grantor.userId,
@@ -117,7 +122,7 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
   const mustLogin = request.prompt === "login" || request.prompt === "create" || tooOld;
   if (current && !mustLogin) {
     const { session, user } = current;
-    return redirectWithCode(c, request, { sessionId: session.id, userId: user.id, authTime: session.created_at, authMethod: session.auth_method }, 302);
+    return redirectWithCode(c, request, { sessionId: session.id, userId: user.id, authTime: session.created_at, authMethod: session.auth_method }, 302, carried(params));
   }
   if (request.prompt === "none") {
     const target = redirectWith(request.redirectUri, {
@@ -158,7 +163,7 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
   if (outcome.kind === "refused") return showForm(c, params, request, { mode: "login", status: 403, username, error: outcome.message });
   if (outcome.kind === "enrol") return outcome.response;
   if (outcome.offer) return outcome.offer;
-  return redirectWithCode(c, request, outcome.signedIn, 303, outcome.signedIn.cookie);
+  return redirectWithCode(c, request, outcome.signedIn, 303, fields, outcome.signedIn.cookie);
 }
 
 type FirstFactorResult = { user: UserRow } | { error: Omit<FormState, "mode" | "username"> };

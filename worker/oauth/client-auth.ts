@@ -6,8 +6,10 @@
  */
 import type { Env } from "../env";
 import { OAuthError } from "../http/errors";
-import { clientById, type Client } from "../identity/clients";
+import type { Client } from "../identity/clients";
+import { appById } from "../tenancy/apps";
 import { secretMatchesHash } from "../util/crypto";
+import { noteClientUse, resolveClient, usable } from "./client-lookup";
 
 export interface PresentedClient {
   clientId: string;
@@ -56,7 +58,8 @@ export function presentedClient(authorization: string | null | undefined, form: 
 
 /**
  * Clients are read on every token request; like apps, they are cached per isolate for a
- * short while (the operator API can create clients but not change or delete them).
+ * short while. The operator API cannot change or delete clients; an RFC 7592 update or
+ * delete forgets the client in this isolate at once, others within CLIENT_TTL_MS.
  */
 const CLIENT_TTL_MS = 30_000;
 const clientCache = new Map<string, { client: Client | null; until: number }>();
@@ -64,8 +67,10 @@ const clientCache = new Map<string, { client: Client | null; until: number }>();
 async function cachedClient(env: Env, appId: string, clientId: string): Promise<Client | null> {
   const key = `${appId}\u0000${clientId}`;
   const hit = clientCache.get(key);
-  if (hit && hit.until > Date.now()) return hit.client;
-  const client = await clientById(env, appId, clientId);
+  const app = await appById(env, appId);
+  if (!app) return null;
+  if (hit && hit.until > Date.now()) return hit.client && usable(app, hit.client) ? hit.client : null;
+  const client = await resolveClient(env, app, clientId);
   // Unknown ids are not cached: a client created a moment ago must work at once.
   if (client) {
     if (clientCache.size > 10_000) clientCache.clear();
@@ -78,18 +83,23 @@ export function clearClientCache(): void {
   clientCache.clear();
 }
 
+export function forgetClient(appId: string, clientId: string): void {
+  clientCache.delete(`${appId}\u0000${clientId}`);
+}
+
 /** The authenticated client of the request; throws `invalid_client` (401). */
 export async function authenticateClient(env: Env, appId: string, authorization: string | null | undefined, form: URLSearchParams): Promise<Client> {
   const presented = presentedClient(authorization, form);
   const basic = presented.method === "client_secret_basic";
-  if (presented.clientId.length > 128) throw invalidClient("Unknown client.", basic);
+  if (presented.clientId.length > 2048) throw invalidClient("Unknown client.", basic);
   const client = await cachedClient(env, appId, presented.clientId);
   if (!client) throw invalidClient("Unknown client.", basic);
   if (client.type === "public") {
     if (presented.secret !== null) throw invalidClient("Public clients do not have a secret and must not send one.", basic);
-    return client;
+  } else {
+    if (presented.secret === null || !client.secretHash) throw invalidClient("This client must authenticate with its secret.", basic);
+    if (!(await secretMatchesHash(presented.secret, client.secretHash))) throw invalidClient("Client authentication failed.", basic);
   }
-  if (presented.secret === null || !client.secretHash) throw invalidClient("This client must authenticate with its secret.", basic);
-  if (!(await secretMatchesHash(presented.secret, client.secretHash))) throw invalidClient("Client authentication failed.", basic);
+  await noteClientUse(env, client);
   return client;
 }

@@ -38,5 +38,8 @@ export function metadata(app: App, issuer: string): Record<string, unknown> {
     authorization_response_iss_parameter_supported: true,
     frontchannel_logout_supported: false,
     backchannel_logout_supported: false,
+    // Third-party clients (README "Using Latch as the authorization server of an MCP server").
+    ...(app.settings.registration !== "off" ? { registration_endpoint: `${issuer}/oauth2/register` } : {}),
+    client_id_metadata_document_supported: app.settings.client_id_metadata_documents === "on",
   };
 }

@@ -4,6 +4,8 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { OAuthError } from "../http/errors";
 import { authorizeGet, authorizePost } from "./authorize";
+import { CONSENT_PATH, consentPost } from "./consent";
+import { deleteRegistration, readRegistration, registerEndpoint, registrationCors, updateRegistration } from "./register";
 import { hostApp } from "../tenancy/host";
 import type { OAuthEnv } from "./context";
 import { oauthCors } from "./cors";
@@ -63,4 +65,16 @@ oauthRoutes.use("/oauth2/auth", only("GET", "POST"));
 oauthRoutes.get("/oauth2/auth", authorizeGet);
 oauthRoutes.post("/oauth2/auth", authorizePost);
 oauthRoutes.get("/logout", logoutGet);
+
+// Third-party clients: RFC 7591/7592 registration and the consent screen's answer.
+const REGISTER = "/oauth2/register";
+for (const path of [REGISTER, `${REGISTER}/:clientId`, CONSENT_PATH]) oauthRoutes.use(path, hostApp);
+oauthRoutes.use(REGISTER, only("POST", "OPTIONS"), noStore, registrationCors);
+oauthRoutes.post(REGISTER, registerEndpoint);
+oauthRoutes.use(`${REGISTER}/:clientId`, only("GET", "PUT", "DELETE", "OPTIONS"), noStore, registrationCors);
+oauthRoutes.get(`${REGISTER}/:clientId`, readRegistration);
+oauthRoutes.put(`${REGISTER}/:clientId`, updateRegistration);
+oauthRoutes.delete(`${REGISTER}/:clientId`, deleteRegistration);
+oauthRoutes.use(CONSENT_PATH, only("POST"));
+oauthRoutes.post(CONSENT_PATH, consentPost);
 

@@ -17,6 +17,7 @@ export const AUTHORIZE_PARAMS = [
   "login_hint",
   "max_age",
   "audience",
+  "resource",
   "response_mode",
   "start_page",
 ] as const;

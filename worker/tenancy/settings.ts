@@ -82,6 +82,25 @@ function origins(value: unknown, key: string): string[] {
   });
 }
 
+/**
+ * An allow-listed audience: a resource indicator (RFC 8707, an absolute URI) or one of
+ * Kinde's `audience` names. No whitespace or control characters, so the space-separated
+ * `audience` parameter can never smuggle two in one.
+ */
+export function validTarget(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= 2048 && !/[\u0000-\u0020\u007f]/.test(value);
+}
+
+/** An allow-list of audiences (the app's `resources`, a client's `audiences`); duplicates collapse. */
+export function targetList(value: unknown, key: string): string[] {
+  if (!Array.isArray(value) || value.length > 100) throw new SettingsError(`${key} must be an array of at most 100 audiences`);
+  for (const v of value) if (!validTarget(v)) throw new SettingsError(`${key}: not an audience (a URI or name without spaces): ${String(v)}`);
+  return [...new Set(value as string[])];
+}
+
+export const REGISTRATION_MODES = ["off", "token", "open"] as const;
+export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
+
 export const AUTH_POLICIES = ["none", "passkey_preferred", "passkey_required"] as const;
 export type AuthPolicy = (typeof AUTH_POLICIES)[number];
 export const SIGNING_ALGS = ["RS256", "ES256", "EdDSA"] as const;
@@ -103,6 +122,16 @@ export const SETTINGS = {
     parse: origins,
   } satisfies Setting<string[]>,
   password_min_length: count(8, 1, 256, "Shortest password accepted on sign-up and password change.", "Kinvey signup and user update, hosted sign-up, management API passwords"),
+  resources: {
+    default: [] as string[],
+    values: "array of URIs or names",
+    description: "Resource indicators (RFC 8707 `resource`) and `audience` values every client of the app may ask for, e.g. an MCP server's URL; a client's own `audiences` add to it. Empty: tokens are for the client id only, and any other target is refused with `invalid_target`.",
+    affects: "`aud` of access tokens; `/oauth2/auth` and `/oauth2/token`",
+    parse: targetList,
+  } satisfies Setting<string[]>,
+  registration: choice(REGISTRATION_MODES, "off", "RFC 7591 dynamic client registration at `/oauth2/register`: `open` to anyone, `token` with an initial access token from the operator API, `off` not at all.", "`/oauth2/register`, the `registration_endpoint` in discovery"),
+  registration_client_ttl: seconds(90 * DAY, DAY, MAX_DURATION, "A dynamically registered client that has made no authorization or token request for this long is deleted.", "dynamically registered clients"),
+  client_id_metadata_documents: choice(["off", "on"] as const, "off", "Whether an https URL used as `client_id` is fetched as an OAuth Client ID Metadata Document (a third-party client, shown the consent screen).", "`/oauth2/auth`, `/oauth2/token`, `client_id_metadata_document_supported` in discovery"),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

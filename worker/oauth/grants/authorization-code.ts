@@ -6,13 +6,14 @@
 import { endChain, startChain } from "../../chains/api";
 import { OAuthError } from "../../http/errors";
 import { assembleClaims, claimsQueries } from "../../identity/claims";
-import type { Client } from "../../identity/clients";
+import { clientAllowsGrant, type Client } from "../../identity/clients";
 import { liveSessionWhereStatement } from "../../identity/sessions";
 import { activeUserWhereStatement, type UserRow } from "../../identity/users";
 import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../identity/auth-policy";
 import { codeHashOf, consumedResult, consumeStatement, recordIssuedStatement, SESSION_OF_CODE, USER_OF_CODE } from "../codes";
 import type { OAuthContext } from "../context";
 import { verifierMatches } from "../pkce";
+import { narrowTargets, requestedTargets, TARGET_WIDENED } from "../resources";
 import { wantsOffline } from "../scopes";
 import { snapshotOf, userTokenResponse } from "../../tokens/response";
 
@@ -25,6 +26,8 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   const verifier = form.get("code_verifier");
   if (!code) throw new OAuthError("invalid_request", "code is required.");
   if (!redirectUri) throw new OAuthError("invalid_request", "redirect_uri is required.");
+  const targets = requestedTargets(form);
+  if (!targets.ok) throw new OAuthError(targets.error, targets.description);
 
   const now = Date.now();
   const codeHash = await codeHashOf(code);
@@ -58,6 +61,10 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
     throw new OAuthError("invalid_grant", "code_verifier given but the authorization request had no code_challenge.");
   }
 
+  // RFC 8707 §2.2: the token may be for fewer of the code's resources, never for others.
+  const audience = narrowTargets(grant.audience, targets.targets, client.id);
+  if (!audience) throw new OAuthError("invalid_target", TARGET_WIDENED);
+
   const user = users?.results[0] as UserRow | undefined;
   if (!user) throw new OAuthError("invalid_grant", "The user of this code is no longer active.");
   if (!sessions?.results.length) throw new OAuthError("invalid_grant", "The sign-in session of this code has ended.");
@@ -65,7 +72,7 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
 
   let refreshToken: string | null = null;
   let recorded: Promise<unknown> = Promise.resolve();
-  if (wantsOffline(grant.scope)) {
+  if (wantsOffline(grant.scope) && clientAllowsGrant(client, "refresh_token")) {
     const started = await startChain(env, app, user.id, {
       clientId: client.id,
       sessionId: grant.sessionId,
@@ -85,7 +92,7 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
       userId: user.id,
       clientId: client.id,
       scope: grant.scope,
-      audience: grant.audience,
+      audience,
       sessionId: grant.sessionId,
       authTime: grant.authTime,
       authMethod: grant.authMethod,

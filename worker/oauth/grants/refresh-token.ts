@@ -4,10 +4,11 @@
  */
 import { PASSKEY_REQUIRED_MESSAGE } from "../../identity/auth-policy";
 import { OAuthError } from "../../http/errors";
-import type { Client } from "../../identity/clients";
+import { clientAllowsGrant, type Client } from "../../identity/clients";
 import { refreshChain, type RefreshFailure } from "../../tokens/refresh";
 import { userTokenResponse } from "../../tokens/response";
 import type { OAuthContext } from "../context";
+import { narrowTargets, requestedTargets, TARGET_WIDENED } from "../resources";
 import { narrowScope, parseScope } from "../scopes";
 
 const REFUSALS: Record<RefreshFailure, string> = {
@@ -25,18 +26,24 @@ export async function refreshTokenGrant(c: OAuthContext, client: Client, form: U
   const { env } = c;
   const app = c.var.app;
   if (client.type === "m2m") throw new OAuthError("unauthorized_client", "Machine-to-machine clients have no refresh tokens.");
+  if (!clientAllowsGrant(client, "refresh_token")) throw new OAuthError("unauthorized_client", "This client did not register the refresh_token grant.");
   const token = form.get("refresh_token");
   if (!token) throw new OAuthError("invalid_request", "refresh_token is required.");
+  const targets = requestedTargets(form);
+  if (!targets.ok) throw new OAuthError(targets.error, targets.description);
   const refreshed = await refreshChain(env, app, token, client.id);
   if (!refreshed.ok) throw new OAuthError("invalid_grant", REFUSALS[refreshed.reason]);
   const scope = narrowScope(parseScope(refreshed.grant.scope), parseScope(form.get("scope")));
   if (!scope) throw new OAuthError("invalid_scope", "A refresh cannot widen the granted scope.");
+  // The chain keeps every resource of the sign-in; one refresh may ask for fewer (RFC 8707 §2.2).
+  const audience = narrowTargets(refreshed.audience, targets.targets, client.id);
+  if (!audience) throw new OAuthError("invalid_target", TARGET_WIDENED);
   return userTokenResponse(env, app, {
     issuer: c.var.issuer,
     userId: refreshed.userId,
     clientId: client.id,
     scope,
-    audience: refreshed.audience,
+    audience,
     sessionId: refreshed.grant.sessionId,
     authTime: refreshed.grant.authTime,
     authMethod: refreshed.grant.authMethod,
