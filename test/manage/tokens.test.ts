@@ -8,7 +8,9 @@ import { addClient, basicAuth, oauthApp, tokenRequest, type OAuthTestApp } from 
 import { api, apiError, okJson } from "./helpers";
 
 async function m2mToken(app: OAuthTestApp, scopes: string[], form: Record<string, string> = {}): Promise<string> {
-  const client = await addClient(app, { type: "m2m", name: "Backend", redirect_uris: [], scopes });
+  // Another audience must be on the client's allow-list (issue 18).
+  const audiences = form.audience ? [form.audience] : [];
+  const client = await addClient(app, { type: "m2m", name: "Backend", redirect_uris: [], scopes, audiences });
   const res = await tokenRequest(app, { grant_type: "client_credentials", ...form }, { Authorization: basicAuth(client.client_id, client.client_secret!) });
   if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
@@ -63,6 +65,8 @@ const ENDPOINTS: [string, string, string, unknown?][] = [
   ["GET", "/events", "read:events"],
   ["GET", "/events/e", "read:events"],
   ["GET", "/event_types", "read:event_types"],
+  ["GET", "/users/x/consents", "read:user_consents"],
+  ["DELETE", "/users/x/consents/c", "delete:user_consents"],
 ];
 
 describe("management API with access tokens", () => {

@@ -29,7 +29,7 @@ function exchange(app: OAuthTestApp, client: TestClient, code: string, verifier:
 describe("authorization_code grant", () => {
   it("issues access, ID and refresh tokens with the claims of SPEC §4", async () => {
     const app = await oauthApp({ settings: { signing_alg: "RS256" } });
-    const client = await addClient(app);
+    const client = await addClient(app, { audiences: ["https://api.example"] });
     const user = await newUser(app);
     const t = await tokensFor(app, client, user, { nonce: "n-1", audience: "https://api.example" });
     expect(t.token_type).toBe("Bearer");

@@ -44,7 +44,7 @@ function oneOf<T extends string>(allowed: readonly T[]) {
 
 /** 900 → "900 s", 2592000 → "30 days". */
 function duration(n: number): string {
-  return n >= DAY && n % DAY === 0 ? `${n / DAY} days` : `${n} s`;
+  return n >= DAY && n % DAY === 0 ? `${n / DAY} day${n === DAY ? "" : "s"}` : `${n} s`;
 }
 
 function seconds(def: number, min: number, max: number, description: string, affects: string): Setting<number> {
