@@ -53,6 +53,7 @@ async function signInThroughConsent(app: OAuthTestApp, clientId: string, user: {
   const html = await res.text();
   expect(res.status, html).toBe(200);
   expect(html).toContain("Allow Agent?");
+  expect(html).toContain(`(${user.username})`);
   expect(html).toContain("127.0.0.1:7777");
   expect(html).toContain(MCP);
   const form = hiddenFields(html);
@@ -257,7 +258,8 @@ describe("resources and audiences (RFC 8707, issue 18)", () => {
     const app = await mcpApp();
     const client = await addClient(app, { redirect_uris: [CB], audiences: ["https://api.example"] });
     const base = { response_type: "code", client_id: client.client_id, redirect_uri: CB, state: "st", code_challenge: (await pkce()).challenge, code_challenge_method: "S256" };
-    for (const extra of [{ resource: "https://other.example/mcp" }, { audience: "https://anything.example" }, { resource: `${MCP}/` }, { resource: "relative/path" }]) {
+    const refused: Record<string, string>[] = [{ resource: "https://other.example/mcp" }, { audience: "https://anything.example" }, { resource: `${MCP}/` }, { resource: "relative/path" }];
+    for (const extra of refused) {
       const res = await SELF.fetch(`${app.origin}${authorizePath({ ...base, ...extra })}`, { redirect: "manual" });
       expect(Object.fromEntries(redirectParams(res)), JSON.stringify(extra)).toMatchObject({ error: "invalid_target", state: "st" });
     }

@@ -12,6 +12,7 @@ import { readForm } from "../http/body";
 import { methodSatisfies } from "../identity/auth-policy";
 import { isFirstParty } from "../identity/clients";
 import { consentCovers, consentOf, grantConsentStatement } from "../identity/consents";
+import { userById } from "../identity/users";
 import { currentSession } from "../sessions/browser";
 import { carried, continueHref } from "../sessions/continue";
 import { csrfToken, csrfValid, preLoginValue } from "../sessions/csrf";
@@ -56,7 +57,8 @@ export async function askConsent(
   }
   const host = requestHost(c);
   const pre = preLoginValue(c, host);
-  const found = await currentSession(c, app, host);
+  // The session may be the one just started, whose cookie this request does not carry yet.
+  const user = await userById(c.env, app.id, userId);
   const page = ConsentPage({
     appName: app.name,
     clientName: client.name,
@@ -67,7 +69,7 @@ export async function askConsent(
     action: CONSENT_PATH,
     hidden: fields.filter(([k]) => k !== "prompt"),
     csrf: await csrfToken(c.env, app.id, pre.value),
-    username: found?.user.username ?? "",
+    username: user?.username ?? "",
   });
   const cookies = [setCookie, pre.setCookie].filter((v): v is string => Boolean(v));
   return htmlPage(page, 200, cookies.length ? { "Set-Cookie": cookies } : {});
