@@ -4,9 +4,60 @@
  * metadata URLs and the claim helpers.
  */
 import { describe, expect, it } from "vitest";
+import { afterRefreshFailure, expiryOf, freshness } from "../../sdk/browser/src/freshness";
+import { parseConfig } from "../../sdk/browser/src/config";
+import { LatchError } from "../../sdk/browser/src/errors";
 import { bearerChallenge, bearerToken } from "../../sdk/server/src/bearer";
 import { getFlag, hasPermission, hasRole, scopesOf } from "../../sdk/server/src/claims";
 import { createProtectedResource, protectedResourceMetadataUrl } from "../../sdk/server/src/resource";
+
+describe("browser SDK: lazy refresh", () => {
+  const now = 1_000_000;
+  it("fresh outside the leeway, refresh inside it, expired at or past exp", () => {
+    expect(freshness(now + 31_000, now, 30)).toBe("fresh");
+    expect(freshness(now + 30_000, now, 30)).toBe("refresh");
+    expect(freshness(now + 1, now, 30)).toBe("refresh");
+    expect(freshness(now, now, 30)).toBe("expired");
+    expect(freshness(now - 1, now, 30)).toBe("expired");
+  });
+
+  it("only a 401 clears state; offline, 5xx, 429, 403 and 400 keep it", () => {
+    expect(afterRefreshFailure(401)).toBe("clear");
+    for (const status of [null, 400, 403, 429, 500, 502, 503]) expect(afterRefreshFailure(status)).toBe("keep");
+  });
+
+  it("expiry counts expires_in from when the answer arrived, not from the token's exp", () => {
+    expect(expiryOf(now, 900)).toBe(now + 900_000);
+  });
+
+  it("kiavi-auth.json: refuses a document without a mode or with non-URL endpoints", () => {
+    const good = {
+      mode: "exchange",
+      issuer: "https://a.example",
+      session_endpoint: "https://a.example/session",
+      session_token_endpoint: "https://a.example/session/token",
+      authorization_endpoint: "https://a.example/oauth2/auth",
+      token_endpoint: "https://a.example/oauth2/token",
+      refresh_endpoint: "https://a.example/refresh",
+      end_session_endpoint: "https://a.example/logout",
+      jwks_uri: "https://a.example/.well-known/jwks.json",
+      refresh_leeway_seconds: 30,
+      auth_policy: "passkey_preferred",
+    };
+    expect(parseConfig(good)).toMatchObject({ mode: "exchange", refresh_leeway_seconds: 30, auth_policy: "passkey_preferred" });
+    expect(parseConfig({ ...good, refresh_leeway_seconds: undefined, auth_policy: "weird" })).toMatchObject({ refresh_leeway_seconds: 30, auth_policy: "none" });
+    for (const bad of [null, [], { ...good, mode: "other" }, { ...good, refresh_endpoint: "javascript:alert(1)" }]) {
+      expect(() => parseConfig(bad)).toThrow(LatchError);
+    }
+  });
+
+  it("errors say whether retrying can help", () => {
+    expect(new LatchError("network", "x").retryable).toBe(true);
+    expect(new LatchError("server", "x", 503).retryable).toBe(true);
+    expect(new LatchError("rate_limited", "x", 429).retryable).toBe(true);
+    expect(new LatchError("state_mismatch", "x").retryable).toBe(false);
+  });
+});
 
 describe("server SDK: RFC 6750", () => {
   it("reads Bearer tokens, case-insensitively; other schemes are no credentials; a bad token is malformed", () => {
