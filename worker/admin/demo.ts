@@ -29,6 +29,19 @@ export const DEMO = {
       },
     },
     {
+      /** For @latch/browser (sdk/browser): exchange mode refreshes through the partitioned cookie. */
+      id: "demosdkclient0000000000000000000",
+      secret: null,
+      input: {
+        name: "Demo browser SDK (public, refresh cookie)",
+        type: "public",
+        redirect_uris: ["http://localhost:3000/callback"],
+        post_logout_redirect_uris: ["http://localhost:3000/"],
+        allowed_origins: ["http://localhost:3000"],
+        refresh_token_delivery: "cookie",
+      },
+    },
+    {
       id: "democonfidentialclient0000000000",
       secret: "DemoConfidentialSecret000000000000000000000000000a",
       input: {

@@ -5,10 +5,24 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { OAuthError } from "../http/errors";
-import { appByHost, requestIssuer, type App } from "../tenancy/apps";
+import { appByHost, hostName, isLocalHost, requestIssuer, type App } from "../tenancy/apps";
 import { browserMode } from "../sessions/cookies";
 
 export const REFRESH_LEEWAY_SECONDS = 30;
+
+/**
+ * The issuer the document names when it is read on `host`. A custom-domain app is in
+ * cookie mode wherever the file is read, and cookie mode works only on
+ * `auth.{custom_domain}` (the session cookie is scoped to that domain), so the file read on
+ * the app's Latch subdomain names that host: an SDK configured with the subdomain follows
+ * it, and flips to cookie mode on its next page load. Local hosts keep the request's port.
+ */
+export function documentIssuer(app: Pick<App, "customDomain">, host: string): string {
+  if (!app.customDomain) return requestIssuer(host);
+  const auth = `auth.${app.customDomain}`;
+  const port = host.slice(hostName(host).length);
+  return requestIssuer(isLocalHost(auth) ? `${auth}${port}` : auth);
+}
 
 /** The document for `app` served at `issuer`. Pure. */
 export function kiaviAuthConfig(app: App, issuer: string) {
@@ -46,5 +60,5 @@ kiaviAuthRoutes.get("/kiavi-auth.json", async (c) => {
   const host = c.req.header("host") ?? new URL(c.req.url).host;
   const app = await appByHost(c.env, host);
   if (!app) throw new OAuthError("not_found", `No app is served at ${host}.`);
-  return c.json(kiaviAuthConfig(app, requestIssuer(host)), 200, PUBLIC_HEADERS);
+  return c.json(kiaviAuthConfig(app, documentIssuer(app, host)), 200, PUBLIC_HEADERS);
 });
