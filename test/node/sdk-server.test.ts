@@ -72,7 +72,8 @@ beforeAll(async () => {
   worker = await startWorker();
   app = await createOAuthApp(worker.url, { name: "Server SDK App", custom_domain: domain });
   spa = await createClient(worker.url, app.id, { name: "spa", type: "public", redirect_uris: ["http://127.0.0.1:9/cb"] });
-  m2m = await createClient(worker.url, app.id, { name: "backend", type: "m2m", scopes: [...MANAGEMENT_SCOPES] });
+  // The protected-resource test asks for a token whose aud is the resource: allow-listed (issue 18).
+  m2m = await createClient(worker.url, app.id, { name: "backend", type: "m2m", scopes: [...MANAGEMENT_SCOPES], audiences: ["http://127.0.0.1:4999/mcp"] });
   userId = (await kinveySignup(worker.url, app, "ursula", "ursula password 1", { email: "ursula@example.com" }))._id;
 });
 
