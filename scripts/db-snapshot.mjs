@@ -26,7 +26,10 @@ const idx = name.slice(0, 4);
 for (const f of readdirSync(join(work, "migrations", "meta"))) if (f.startsWith(`${idx}_`)) rmSync(join(work, "migrations", "meta", f));
 writeFileSync(join(work, "drizzle.config.ts"), `import { defineConfig } from "drizzle-kit";\nexport default defineConfig({ dialect: "sqlite", schema: "./schema/tables.ts", out: "./${work}/migrations" });\n`);
 execFileSync("npx", ["drizzle-kit", "generate", "--config", join(work, "drizzle.config.ts"), "--name", name.slice(5)], { stdio: ["ignore", "ignore", "inherit"] });
-const generated = readdirSync(join(work, "migrations")).find((f) => f.startsWith(`${idx}_`) && f.endsWith(".sql"));
+// drizzle-kit numbers what it generates by the journal's length, which is not the reserved
+// number when another branch's migration is not merged yet: the new file is the one added.
+const before = new Set(readdirSync(dir));
+const generated = readdirSync(join(work, "migrations")).find((f) => f.endsWith(".sql") && !before.has(f));
 if (!generated) {
   console.error(`drizzle-kit generated nothing for ${name}: tables.ts matches the migrations before it.`);
   process.exit(1);
@@ -47,5 +50,5 @@ entry.tag = name;
 const real = JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8"));
 real.entries = [...real.entries.filter((e) => e.tag !== name), entry].sort((a, b) => a.idx - b.idx);
 writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify(real, null, 2) + "\n");
-cpSync(join(work, "migrations", "meta", `${idx}_snapshot.json`), join(dir, "meta", `${idx}_snapshot.json`));
+cpSync(join(work, "migrations", "meta", `${generated.slice(0, 4)}_snapshot.json`), join(dir, "meta", `${idx}_snapshot.json`));
 console.log(`recorded ${name} in drizzle's journal and snapshot`);
