@@ -492,17 +492,21 @@ export const userIdentities = sqliteTable(
 
 /**
  * Upstream sign-ins under way: one row per redirect to a provider, keyed by the SHA-256 of
- * its `state`, bound to the browser's pre-login cookie (`binding_hash`), single use (consumed
- * atomically) and short-lived. The PKCE verifier and the nonce are not stored: both are
- * derived from the state and the pre-login cookie (worker/connections/flow-state.ts).
+ * its `state`, bound to the browser's pre-login cookie (`binding_hash`), single use (deleted
+ * as it is read, atomically) and short-lived; expired rows go when the app starts another.
+ * The PKCE verifier and the nonce are not stored: both are derived from the state and the
+ * pre-login cookie (worker/connections/flow-state.ts).
  * `fields` is the Latch authorization request to continue with afterwards.
  */
-export const upstreamStates = sqliteTable("upstream_states", {
-  stateHash: text("state_hash").primaryKey(),
-  appId: text("app_id").notNull(),
-  connectionId: text("connection_id").notNull(),
-  bindingHash: text("binding_hash").notNull(),
-  fields: text("fields").notNull().default("[]"),
-  expiresAt: integer("expires_at").notNull(),
-  consumedAt: integer("consumed_at"),
-});
+export const upstreamStates = sqliteTable(
+  "upstream_states",
+  {
+    stateHash: text("state_hash").primaryKey(),
+    appId: text("app_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    bindingHash: text("binding_hash").notNull(),
+    fields: text("fields").notNull().default("[]"),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("upstream_states_app_expiry").on(t.appId, t.expiresAt)],
+);

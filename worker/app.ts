@@ -20,6 +20,7 @@ import { passkeyAdminRoutes } from "./admin/passkeys";
 import { passkeyRoutes } from "./passkeys/routes";
 import { dataRoutes } from "./data/routes";
 import { groupRoutes } from "./data/group-routes";
+import { upstreamRoutes } from "./upstream/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -63,6 +64,7 @@ export function buildApp() {
   app.route("/.well-known", kiaviAuthRoutes);
   app.route("/", browserRoutes);
   app.route("/", passkeyRoutes);
+  app.route("/", upstreamRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;

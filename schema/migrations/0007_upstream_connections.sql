@@ -21,10 +21,10 @@ CREATE TABLE `upstream_states` (
 	`connection_id` text NOT NULL,
 	`binding_hash` text NOT NULL,
 	`fields` text DEFAULT '[]' NOT NULL,
-	`expires_at` integer NOT NULL,
-	`consumed_at` integer
+	`expires_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX `upstream_states_app_expiry` ON `upstream_states` (`app_id`,`expires_at`);--> statement-breakpoint
 CREATE TABLE `user_identities` (
 	`id` text PRIMARY KEY NOT NULL,
 	`app_id` text NOT NULL,

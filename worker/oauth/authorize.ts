@@ -11,6 +11,7 @@ import { readForm } from "../http/body";
 import { RequestError } from "../http/errors";
 import { methodSatisfies } from "../identity/auth-policy";
 import { clientById } from "../identity/clients";
+import { connectionButtons, upstreamStartHref } from "../connections/links";
 import { checkPassword, MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH } from "../identity/login";
 import { clientAddress } from "../identity/rate-limit";
 import { createUser, IdentifierTakenError, UserInputError, type UserRow } from "../identity/users";
@@ -78,6 +79,7 @@ async function showForm(c: OAuthContext, params: URLSearchParams, request: Autho
     email: state.email,
     switchHref: switchHref(fields, state.mode === "login" ? "create" : "login"),
     passkeyContinue: state.mode === "login" ? continueHref(fields) : undefined,
+    connections: state.mode === "login" ? await connectionButtons(c.env, app.id, fields) : undefined,
   };
   const headers: Record<string, string | string[]> = { ...(state.headers ?? {}), ...SCRIPT_PAGE_HEADERS };
   if (pre.setCookie) headers["Set-Cookie"] = pre.setCookie;
@@ -128,6 +130,8 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
     });
     return c.redirect(target, 302);
   }
+  const connectionId = params.get("connection_id");
+  if (connectionId) return c.redirect(upstreamStartHref(connectionId, carried(params)), 302);
   return showForm(c, params, request, { mode: request.prompt === "create" ? "signup" : "login" });
 }
 
