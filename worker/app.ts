@@ -21,6 +21,7 @@ import { passkeyRoutes } from "./passkeys/routes";
 import { dataRoutes } from "./data/routes";
 import { groupRoutes } from "./data/group-routes";
 import { upstreamRoutes } from "./upstream/routes";
+import { connectionAdminRoutes } from "./admin/connections";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -59,6 +60,7 @@ export function buildApp() {
   app.route("/admin", adminRoutes);
   app.route("/admin", passkeyAdminRoutes);
   app.route("/admin", demoRoutes);
+  app.route("/admin", connectionAdminRoutes);
   app.route("/api/v1", manageRoutes);
   app.route("/", oauthRoutes);
   app.route("/.well-known", kiaviAuthRoutes);

@@ -13,9 +13,11 @@ import { userAccessRoutes } from "./user-access";
 import { userRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
 import { passkeyManageRoutes } from "./passkeys";
+import { connectionManageRoutes } from "./connections";
+import { identityManageRoutes } from "./identities";
 
 export const manageRoutes = new Hono<ManageEnv>();
 manageRoutes.use("*", manageAuth);
-for (const routes of [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes, passkeyManageRoutes]) {
+for (const routes of [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes, passkeyManageRoutes, connectionManageRoutes, identityManageRoutes]) {
   manageRoutes.route("/", routes);
 }
