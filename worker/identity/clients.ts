@@ -5,6 +5,7 @@
 import type { Env } from "../env";
 import { normalizeOrigin } from "../tenancy/settings";
 import managementScopes from "./management-scopes.json";
+import { micClient, micClientParts } from "./mic-client";
 import { ALPHANUMERIC, randomId, sha256Hex } from "../util/crypto";
 
 export type ClientType = "public" | "confidential" | "m2m";
@@ -77,6 +78,7 @@ export function clientView(client: Client) {
 }
 
 export async function clientById(env: Env, appId: string, clientId: string): Promise<Client | null> {
+  if (micClientParts(appId, clientId)) return micClient(env, appId, clientId);
   const row = await env.DB.prepare("SELECT * FROM clients WHERE app_id = ? AND id = ?").bind(appId, clientId).first<ClientRow>();
   return row ? clientFromRow(row) : null;
 }

@@ -18,6 +18,7 @@ import { createUser, IdentifierTakenError, UserInputError, type UserRow } from "
 import { currentSession } from "../sessions/browser";
 import { carried, continueHref } from "../sessions/continue";
 import { csrfToken, csrfValid, preLoginValue } from "../sessions/csrf";
+import { micTicketValid } from "../sessions/mic-ticket";
 import { completeFirstFactor } from "../sessions/sign-in";
 import { requestHost } from "../tenancy/host";
 import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
@@ -153,7 +154,10 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
   const email = (form.get("email") ?? "").trim();
   const again = (state: Omit<FormState, "mode" | "username">) => showForm(c, params, request, { mode, username, ...state });
 
-  if (!(await csrfValid(c, app.id, host, form.get("csrf")))) return again({ status: 403, error: "Your sign-in form expired. Please try again." });
+  // Kinvey MIC's API grant posts this form itself; its ticket stands in for the page's token (sessions/mic-ticket.ts).
+  const ticket = new URL(c.req.url).searchParams.get("mic_ticket");
+  const formValid = ticket ? await micTicketValid(c.env, app.id, ticket, request) : await csrfValid(c, app.id, host, form.get("csrf"));
+  if (!formValid) return again({ status: 403, error: "Your sign-in form expired. Please try again." });
 
   const first = mode === "signup" ? await signUp(c, form) : await signIn(c, form);
   if ("error" in first) return again(first.error);
