@@ -165,8 +165,9 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
   const outcome = await completeFirstFactor(c, { app, host, issuer }, first.user, { method: "password", created: mode === "signup", fields });
   if (outcome.kind === "refused") return showForm(c, params, request, { mode: "login", status: 403, username, error: outcome.message });
   if (outcome.kind === "enrol") return outcome.response;
-  if (outcome.offer) return outcome.offer;
-  return redirectWithCode(c, request, outcome.signedIn, 303, outcome.signedIn.cookie);
+  // No browser shows a MIC API grant the passkey offer, and the Kinvey SDK takes 302 only.
+  if (outcome.offer && !ticket) return outcome.offer;
+  return redirectWithCode(c, request, outcome.signedIn, ticket ? 302 : 303, outcome.signedIn.cookie);
 }
 
 type FirstFactorResult = { user: UserRow } | { error: Omit<FormState, "mode" | "username"> };
