@@ -89,6 +89,7 @@ beforeAll(async () => {
       { sub: "dave-upstream", email: "dave@upstream.test", email_verified: true },
       { sub: "erin-upstream", email: "erin@upstream.test", email_verified: true },
       { sub: "frank-upstream", email: "frank@upstream.test", email_verified: true },
+      { sub: "grace-upstream", email: "grace@upstream.test", email_verified: true },
     ],
   );
   const options = { client_id: upstream.clientId, client_secret: upstream.clientSecret, issuer: upstream.issuer };
@@ -292,6 +293,38 @@ describe("upstream OIDC connection (real oidc-provider)", () => {
     expect((await manage(`/user?id=${alice!.id}`, { method: "DELETE" })).status).toBe(200);
     const back = await signInThrough(connection, "alice-upstream");
     expect(decode(back.tokens!.body.id_token!).sub).not.toBe(alice!.id);
+  });
+
+  it("the auth policy still applies: under passkey_required an upstream sign-in leads to enrolment, not a code", async () => {
+    const patch = (settings: Record<string, unknown>) =>
+      fetch(`${worker.url}/admin/apps/${app.id}`, {
+        method: "PATCH",
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ settings }),
+      });
+    expect((await patch({ auth_policy: "passkey_required" })).status).toBe(200);
+    try {
+      const { page, tokens } = await signInThrough(connection, "grace-upstream");
+      expect(tokens).toBeNull();
+      expect(page.res.status).toBe(200);
+      expect(page.body).toContain("Set up a passkey");
+      expect(page.res.headers.get("set-cookie") ?? "").not.toContain("latch_session");
+    } finally {
+      await patch({ auth_policy: "none" });
+    }
+  });
+
+  it("an unknown or disabled connection is not offered and ends on the error page", async () => {
+    const unknown = await follow(new Jar(), authorizeUrl("conn_doesnotexist").url, { stopAt: REDIRECT, provider: upstream.issuer });
+    expect(unknown.res.status).toBe(404);
+    expect(unknown.body).toContain("connection_not_found");
+    expect((await admin(`/connections/${tampered}`, { method: "PATCH", json: { enabled: false } })).status).toBe(200);
+    const page = await (await new Jar().fetch(authorizeUrl(null).url)).text();
+    expect(page).not.toContain(`/upstream/${tampered}/start`);
+    expect(page).toContain(`/upstream/${connection}/start`);
+    const disabled = await follow(new Jar(), authorizeUrl(tampered).url, { stopAt: REDIRECT, provider: upstream.issuer });
+    expect(disabled.res.status).toBe(404);
+    expect((await admin(`/connections/${tampered}`, { method: "PATCH", json: { enabled: true } })).status).toBe(200);
   });
 
   it("validates connections on the operator API", async () => {
