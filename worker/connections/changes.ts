@@ -3,8 +3,7 @@
  * operator API and the management API): each change is one D1 batch with its event, and
  * clears this isolate's cached list so the login page shows it at once.
  */
-import type { Env } from "../env";
-import { isDevelopment } from "../env";
+import { isDevelopment, type Env } from "../env";
 import { eventStatement, type EventSource } from "../events/log";
 import { deleteConnectionIdentitiesStatement } from "../identity/identities";
 import { changedConnection, connectionFromInput } from "./input";

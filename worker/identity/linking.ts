@@ -31,7 +31,7 @@ import {
 import { cleanEmail, createUser, findUsers, IdentifierTakenError, newUserId, userById, UserInputError, type UserRow } from "./users";
 
 export interface LinkFacts {
-  /** The identity already stored for this connection and subject, with its user's status. */
+  /** The identity already stored for this connection and subject. */
   identity: { id: string; userId: string } | null;
   /** A pre-link for this connection and the profile's email. */
   pending: { id: string; userId: string } | null;

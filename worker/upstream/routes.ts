@@ -13,8 +13,7 @@
  * the hosted error page with a 4xx or 502, never a 500, having written nothing.
  */
 import { Hono, type Context } from "hono";
-import type { Env } from "../env";
-import { isDevelopment } from "../env";
+import { isDevelopment, type Env } from "../env";
 import { readForm } from "../http/body";
 import { flowSecrets, bindingHash, newState, stateFields, takeState } from "../connections/flow-state";
 import { authMethodOf, protocolOf } from "../connections/presets";
