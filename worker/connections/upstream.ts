@@ -5,7 +5,7 @@
  * a time limit), so tests run the same code against loopback stubs. Any failure is an
  * UpstreamError, which the face turns into its hosted error page, never a 500.
  */
-import { createLocalJWKSet, decodeProtectedHeader, errors, importPKCS8, jwtVerify, SignJWT, type JSONWebKeySet, type JWTPayload } from "jose";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, importPKCS8, jwtVerify, SignJWT, type JSONWebKeySet, type JWTPayload } from "jose";
 import { APPLE, GOOGLE, expectedIssuer, type Mapping, type Protocol } from "./presets";
 
 export type UpstreamFailure =
@@ -251,8 +251,8 @@ export async function verifyIdToken(io: UpstreamIO, protocol: Protocol, idToken:
   let unverified: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(idToken);
-    const part = idToken.split(".")[1] ?? "";
-    unverified = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)))) as Record<string, unknown>;
+    // Read before verification only to pick the issuer to verify against (Microsoft's `tid`).
+    unverified = decodeJwt(idToken);
   } catch {
     throw new UpstreamError("invalid_token", "The ID token is malformed.");
   }
