@@ -483,3 +483,79 @@ export const rateLimits = sqliteTable("rate_limits", {
   windowStart: integer("window_start").notNull(),
   count: integer("count").notNull().default(0),
 });
+
+/**
+ * Upstream identity providers of an app (issue 15): generic OIDC and OAuth2 connections and
+ * the Google, Microsoft, Apple and GitHub presets. Written only by worker/connections/store.ts.
+ * `strategy` is Kinde's name (`oauth2:google`, …) or Latch's `oidc:custom` / `oauth2:custom`;
+ * `name` is unique per app and names the connection in `auth_method` (`oidc:google`).
+ * `options` holds the non-secret configuration (issuer, endpoints, scopes, claim mapping,
+ * tenant, Apple's team and key ids); `secret` is the client secret (or Apple's private
+ * key) as AES-GCM ciphertext under KEY_ENCRYPTION_SECRET, bound to the app and connection
+ * id (worker/keys/seal.ts), never returned by any API.
+ */
+export const connections = sqliteTable(
+  "connections",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    name: text("name").notNull(),
+    displayName: text("display_name").notNull(),
+    strategy: text("strategy").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    clientId: text("client_id").notNull(),
+    secret: text("secret"),
+    options: text("options").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("connections_app_name").on(t.appId, t.name)],
+);
+
+/**
+ * A user's identities at upstream connections: who the provider says they are (`subject`,
+ * the `sub` or provider user id) and the email it reported. Written only by
+ * worker/identity/identities.ts. A row with a null `subject` is a pre-link made through the
+ * management API (`POST /api/v1/users/{id}/identities` with the email as `value`): the first
+ * sign-in through that connection with that email, verified, claims it.
+ */
+export const userIdentities = sqliteTable(
+  "user_identities",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    userId: text("user_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    subject: text("subject"),
+    email: text("email"),
+    totalLogins: integer("total_logins").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    lastLoginAt: integer("last_login_at"),
+  },
+  (t) => [
+    uniqueIndex("user_identities_subject").on(t.appId, t.connectionId, t.subject),
+    index("user_identities_user").on(t.appId, t.userId),
+    index("user_identities_email").on(t.appId, t.connectionId, t.email),
+  ],
+);
+
+/**
+ * Upstream sign-ins under way: one row per redirect to a provider, keyed by the SHA-256 of
+ * its `state`, bound to the browser's pre-login cookie (`binding_hash`), single use (deleted
+ * as it is read, atomically) and short-lived; expired rows go when the app starts another.
+ * The PKCE verifier and the nonce are not stored: both are derived from the state and the
+ * pre-login cookie (worker/connections/flow-state.ts).
+ * `fields` is the Latch authorization request to continue with afterwards.
+ */
+export const upstreamStates = sqliteTable(
+  "upstream_states",
+  {
+    stateHash: text("state_hash").primaryKey(),
+    appId: text("app_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    bindingHash: text("binding_hash").notNull(),
+    fields: text("fields").notNull().default("[]"),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("upstream_states_app_expiry").on(t.appId, t.expiresAt)],
+);

@@ -20,6 +20,8 @@ import { passkeyAdminRoutes } from "./admin/passkeys";
 import { passkeyRoutes } from "./passkeys/routes";
 import { dataRoutes } from "./data/routes";
 import { groupRoutes } from "./data/group-routes";
+import { upstreamRoutes } from "./upstream/routes";
+import { connectionAdminRoutes } from "./admin/connections";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -58,11 +60,13 @@ export function buildApp() {
   app.route("/admin", adminRoutes);
   app.route("/admin", passkeyAdminRoutes);
   app.route("/admin", demoRoutes);
+  app.route("/admin", connectionAdminRoutes);
   app.route("/api/v1", manageRoutes);
   app.route("/", oauthRoutes);
   app.route("/.well-known", kiaviAuthRoutes);
   app.route("/", browserRoutes);
   app.route("/", passkeyRoutes);
+  app.route("/", upstreamRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;

@@ -32,7 +32,7 @@ describe("hosted login page", () => {
   it("has one POST form with visible username and password, the rest hidden, login_hint prefilled, Kinde extras dropped", async () => {
     const app = await oauthApp({ name: "Page App" });
     const client = await addClient(app);
-    const res = await at(app, authorizePath(await baseParams(client, { login_hint: "alice@example.com", lang: "en", org_code: "org_1", is_create_org: "false", connection_id: "c1" })));
+    const res = await at(app, authorizePath(await baseParams(client, { login_hint: "alice@example.com", lang: "en", org_code: "org_1", is_create_org: "false" })));
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/html/);
     expect(res.headers.get("x-frame-options")).toBe("DENY");

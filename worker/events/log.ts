@@ -33,6 +33,11 @@ export const EVENT_TYPES = {
   "passkey.renamed": "Passkey renamed",
   "passkey.deleted": "Passkey deleted",
   "passkey.reset": "Passkeys reset by an operator (account recovery)",
+  "connection.created": "Upstream connection created",
+  "connection.updated": "Upstream connection updated",
+  "connection.deleted": "Upstream connection deleted",
+  "user.identity_linked": "Upstream identity linked to a user",
+  "user.identity_removed": "Upstream identity removed from a user",
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -8,6 +8,7 @@ import managementScopes from "./management-scopes.json";
 import { ALPHANUMERIC, randomId, randomToken, sha256Hex } from "../util/crypto";
 import { registeredScopes, type ClientMetadata } from "./client-registration";
 import { deleteClientConsentsStatement, deleteConsentsOfUnusedClientsStatement } from "./consents";
+import { micClient, micClientParts } from "./mic-client";
 
 export type ClientType = "public" | "confidential" | "m2m";
 
@@ -120,6 +121,7 @@ export function clientView(client: Client) {
 }
 
 export async function clientById(env: Env, appId: string, clientId: string): Promise<Client | null> {
+  if (micClientParts(appId, clientId)) return micClient(env, appId, clientId);
   const row = await env.DB.prepare("SELECT * FROM clients WHERE app_id = ? AND id = ?").bind(appId, clientId).first<ClientRow>();
   return row ? clientFromRow(row) : null;
 }

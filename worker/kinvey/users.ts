@@ -29,6 +29,7 @@ import {
   type UserChange,
 } from "../identity/users";
 import { randomToken } from "../util/crypto";
+import { isSocialLogin, socialLogin } from "./social";
 
 export const userRoutes = new Hono<KinveyEnv>();
 userRoutes.use("/:appKey/*", kinveyAuth);
@@ -60,9 +61,11 @@ function refusePasswordsUnderPasskeyPolicy(c: KinveyContext): void {
 /** Signup: app (or master) credentials; an empty body creates an implicit user. */
 userRoutes.post("/:appKey", async (c) => {
   allow(c, "app", "master");
-  refusePasswordsUnderPasskeyPolicy(c);
   const body = await readJson(c);
   if (body !== undefined && !isPlainObject(body)) throw new KinveyError("BadRequest", "The user must be a JSON object.");
+  // The SDK signs up with its MIC token when the login answered 404; the user already exists.
+  if (body && isSocialLogin(body)) return socialLogin(c, body, 201);
+  refusePasswordsUnderPasskeyPolicy(c);
   const doc = body ?? {};
   const { email, profile } = userFields(doc);
   const app = c.var.app;
@@ -84,8 +87,9 @@ userRoutes.post("/:appKey", async (c) => {
 /** Login with username (or email) and password; app credentials. */
 userRoutes.post("/:appKey/login", async (c) => {
   allow(c, "app", "master");
-  refusePasswordsUnderPasskeyPolicy(c);
   const body = await readJsonObject(c);
+  if (isSocialLogin(body)) return socialLogin(c, body, 200);
+  refusePasswordsUnderPasskeyPolicy(c);
   const { username, password } = body;
   if (typeof username !== "string" || typeof password !== "string" || !username || !password) {
     throw new KinveyError("IncompleteRequestBody", "", "The request body must hold username and password strings.");

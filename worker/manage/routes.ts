@@ -14,9 +14,12 @@ import { userRoutes } from "./users";
 import { webhookRoutes } from "./webhooks";
 import { passkeyManageRoutes } from "./passkeys";
 import { consentRoutes } from "./consents";
+import { connectionManageRoutes } from "./connections";
+import { identityManageRoutes } from "./identities";
 
 export const manageRoutes = new Hono<ManageEnv>();
 manageRoutes.use("*", manageAuth);
-for (const routes of [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes, passkeyManageRoutes, consentRoutes]) {
+const resources = [userRoutes, userAccessRoutes, sessionRoutes, roleRoutes, permissionRoutes, featureFlagRoutes, webhookRoutes, eventRoutes, passkeyManageRoutes, consentRoutes, connectionManageRoutes, identityManageRoutes];
+for (const routes of resources) {
   manageRoutes.route("/", routes);
 }

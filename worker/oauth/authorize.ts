@@ -10,12 +10,14 @@
 import { readForm } from "../http/body";
 import { RequestError } from "../http/errors";
 import { methodSatisfies } from "../identity/auth-policy";
+import { connectionButtons, upstreamStartHref } from "../connections/links";
 import { checkPassword, MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH } from "../identity/login";
 import { clientAddress } from "../identity/rate-limit";
 import { createUser, IdentifierTakenError, UserInputError, type UserRow } from "../identity/users";
 import { currentSession } from "../sessions/browser";
 import { carried, continueHref } from "../sessions/continue";
 import { csrfToken, csrfValid, preLoginValue } from "../sessions/csrf";
+import { micTicketValid } from "../sessions/mic-ticket";
 import { completeFirstFactor } from "../sessions/sign-in";
 import { requestHost } from "../tenancy/host";
 import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
@@ -79,6 +81,7 @@ async function showForm(c: OAuthContext, params: URLSearchParams, request: Autho
     email: state.email,
     switchHref: switchHref(fields, state.mode === "login" ? "create" : "login"),
     passkeyContinue: state.mode === "login" ? continueHref(fields) : undefined,
+    connections: state.mode === "login" ? await connectionButtons(c.env, app.id, fields) : undefined,
   };
   const headers: Record<string, string | string[]> = { ...(state.headers ?? {}), ...SCRIPT_PAGE_HEADERS };
   if (pre.setCookie) headers["Set-Cookie"] = pre.setCookie;
@@ -133,6 +136,8 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
     });
     return c.redirect(target, 302);
   }
+  const connectionId = params.get("connection_id");
+  if (connectionId) return c.redirect(upstreamStartHref(connectionId, carried(params)), 302);
   return showForm(c, params, request, { mode: request.prompt === "create" ? "signup" : "login" });
 }
 
@@ -154,7 +159,10 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
   const email = (form.get("email") ?? "").trim();
   const again = (state: Omit<FormState, "mode" | "username">) => showForm(c, params, request, { mode, username, ...state });
 
-  if (!(await csrfValid(c, app.id, host, form.get("csrf")))) return again({ status: 403, error: "Your sign-in form expired. Please try again." });
+  // Kinvey MIC's API grant posts this form itself; its ticket stands in for the page's token (sessions/mic-ticket.ts).
+  const ticket = new URL(c.req.url).searchParams.get("mic_ticket");
+  const formValid = ticket ? await micTicketValid(c.env, app.id, ticket, request) : await csrfValid(c, app.id, host, form.get("csrf"));
+  if (!formValid) return again({ status: 403, error: "Your sign-in form expired. Please try again." });
 
   const first = mode === "signup" ? await signUp(c, form) : await signIn(c, form);
   if ("error" in first) return again(first.error);
@@ -162,8 +170,9 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
   const outcome = await completeFirstFactor(c, { app, host, issuer }, first.user, { method: "password", created: mode === "signup", fields });
   if (outcome.kind === "refused") return showForm(c, params, request, { mode: "login", status: 403, username, error: outcome.message });
   if (outcome.kind === "enrol") return outcome.response;
-  if (outcome.offer) return outcome.offer;
-  return redirectWithCode(c, request, outcome.signedIn, 303, fields, outcome.signedIn.cookie);
+  // No browser shows a MIC API grant the passkey offer, and the Kinvey SDK takes 302 only.
+  if (outcome.offer && !ticket) return outcome.offer;
+  return redirectWithCode(c, request, outcome.signedIn, ticket ? 302 : 303, fields, outcome.signedIn.cookie);
 }
 
 type FirstFactorResult = { user: UserRow } | { error: Omit<FormState, "mode" | "username"> };

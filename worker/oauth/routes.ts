@@ -13,6 +13,7 @@ import { metadata } from "./discovery";
 import { introspectEndpoint } from "./introspect";
 import { jwksEndpoint } from "./jwks";
 import { logoutGet } from "./logout";
+import { micAuthorizeGet, micAuthorizePost } from "./mic";
 import { revokeEndpoint } from "./revoke";
 import { tokenEndpoint } from "./token";
 import { userinfoEndpoint } from "./userinfo";
@@ -38,10 +39,14 @@ const WELL_KNOWN = ["/.well-known/openid-configuration", "/.well-known/oauth-aut
 const JWKS = ["/.well-known/jwks.json", "/.well-known/jwks"];
 const USERINFO = ["/oauth2/userinfo", "/oauth2/v2/user_profile"];
 
-for (const path of [...WELL_KNOWN, ...JWKS, ...USERINFO, "/oauth2/auth", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/logout"]) {
+/** Kinvey MIC's paths (oauth/mic.ts): the SDKs' `/v3/oauth/auth` and `/oauth/token`. */
+const MIC_AUTH = "/:version{v[0-9]+}/oauth/auth";
+const MIC_TOKEN = "/oauth/token";
+
+for (const path of [...WELL_KNOWN, ...JWKS, ...USERINFO, "/oauth2/auth", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/logout", MIC_AUTH, MIC_TOKEN]) {
   oauthRoutes.use(path, hostApp);
 }
-for (const path of ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", ...USERINFO]) oauthRoutes.use(path, noStore);
+for (const path of ["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", ...USERINFO, MIC_TOKEN]) oauthRoutes.use(path, noStore);
 
 for (const path of WELL_KNOWN) {
   oauthRoutes.use(path, only("GET", "HEAD", "OPTIONS"), oauthCors("GET"));
@@ -65,6 +70,11 @@ oauthRoutes.use("/oauth2/auth", only("GET", "POST"));
 oauthRoutes.get("/oauth2/auth", authorizeGet);
 oauthRoutes.post("/oauth2/auth", authorizePost);
 oauthRoutes.get("/logout", logoutGet);
+oauthRoutes.use(MIC_AUTH, only("GET", "POST"));
+oauthRoutes.get(MIC_AUTH, micAuthorizeGet);
+oauthRoutes.post(MIC_AUTH, micAuthorizePost);
+oauthRoutes.use(MIC_TOKEN, only("POST"));
+oauthRoutes.post(MIC_TOKEN, tokenEndpoint);
 
 // Third-party clients: RFC 7591/7592 registration and the consent screen's answer.
 const REGISTER = "/oauth2/register";

@@ -20,6 +20,8 @@ export const AUTHORIZE_PARAMS = [
   "resource",
   "response_mode",
   "start_page",
+  // Kinde's: sign in through this upstream connection, skipping the login page.
+  "connection_id",
 ] as const;
 
 /** The authorization parameters of `params`, in order, for hidden form fields. */

@@ -59,6 +59,39 @@ function choice<T extends string>(allowed: readonly T[], def: T, description: st
   return { default: def, values: allowed.map((a) => `\`${a}\``).join(", "), description, affects, parse: oneOf(allowed) };
 }
 
+function flag(def: boolean, description: string, affects: string): Setting<boolean> {
+  return {
+    default: def,
+    values: "`true`, `false`",
+    description,
+    affects,
+    parse: (value, key) => {
+      if (typeof value !== "boolean") throw new SettingsError(`${key} must be true or false`);
+      return value;
+    },
+  };
+}
+
+/**
+ * A redirect URI as clients register them (identity/clients.ts validRedirectUri has the same
+ * rule): absolute, no fragment; https, http on loopback only, or a reverse-domain scheme.
+ */
+function redirectUris(value: unknown, key: string): string[] {
+  if (!Array.isArray(value) || value.length > 20) throw new SettingsError(`${key} must be an array of at most 20 redirect URIs`);
+  return value.map((v) => {
+    let url: URL | null = null;
+    try {
+      url = typeof v === "string" && v.length <= 2048 && !v.includes("#") ? new URL(v) : null;
+    } catch {
+      url = null;
+    }
+    const local = url !== null && (["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) || url.hostname.endsWith(".localhost"));
+    const ok = url !== null && (url.protocol === "https:" || (url.protocol === "http:" && local) || /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol));
+    if (!ok) throw new SettingsError(`${key}: not an allowed redirect URI: ${String(v)}`);
+    return v as string;
+  });
+}
+
 /** An origin is scheme://host[:port] with nothing after it. */
 export function normalizeOrigin(value: unknown): string | null {
   if (typeof value !== "string" || value.length > 255) return null;
@@ -132,6 +165,19 @@ export const SETTINGS = {
   registration: choice(REGISTRATION_MODES, "off", "RFC 7591 dynamic client registration at `/oauth2/register`: `open` to anyone, `token` with an initial access token from the operator API, `off` not at all.", "`/oauth2/register`, the `registration_endpoint` in discovery"),
   registration_client_ttl: seconds(90 * DAY, DAY, MAX_DURATION, "A dynamically registered client that has made no authorization or token request for this long is deleted.", "dynamically registered clients"),
   client_id_metadata_documents: choice(["off", "on"] as const, "off", "Whether an https URL used as `client_id` is fetched as an OAuth Client ID Metadata Document (a third-party client, shown the consent screen).", "`/oauth2/auth`, `/oauth2/token`, `client_id_metadata_document_supported` in discovery"),
+  upstream_link_by_email: flag(
+    false,
+    "A first sign-in through an upstream connection joins the existing user with the same email, when both the provider and Latch have that email verified.",
+    "upstream sign-in (docs/upstream.md)",
+  ),
+  upstream_signup: flag(true, "A first sign-in through an upstream connection that matches no user creates one; `false`: only existing or linked users sign in that way.", "upstream sign-in (docs/upstream.md)"),
+  mic_redirect_uris: {
+    default: [] as string[],
+    values: "array of redirect URIs",
+    description: "Redirect URIs of Kinvey Mobile Identity Connect, where the app key is the OAuth client id (`loginWithMIC`); exact match.",
+    affects: "`/v3/oauth/auth`, `/oauth2/auth` and `/oauth/token` with the app key as `client_id`",
+    parse: redirectUris,
+  } satisfies Setting<string[]>,
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -171,7 +217,7 @@ export function parseStoredSettings(json: string): AppSettings {
 /** The README's settings table (markdown), rendered from SETTINGS. */
 export function settingsTable(): string {
   const shown = (s: Setting<unknown>) =>
-    s.unit === "seconds" ? duration(s.default as number) : Array.isArray(s.default) ? "`[]`" : typeof s.default === "string" ? `\`${s.default}\`` : String(s.default);
+    s.unit === "seconds" ? duration(s.default as number) : Array.isArray(s.default) ? "`[]`" : typeof s.default === "string" || typeof s.default === "boolean" ? `\`${s.default}\`` : String(s.default);
   const rows = Object.entries(SETTINGS).map(([key, s]) => `| \`${key}\` | ${shown(s as Setting<unknown>)} | ${s.values} | ${s.description} | ${s.affects} |`);
   return ["| setting | default | values | what it means | what it affects |", "|---|---|---|---|---|", ...rows].join("\n");
 }

@@ -8,7 +8,7 @@ h1{font-size:22px;margin:0 0 4px}p.sub{margin:0 0 24px;color:#5b6475}
 label{display:block;font-weight:600;margin:16px 0 6px}input[type=text],input[type=password],input[type=email]{width:100%;padding:10px 12px;border:1px solid #c8ccd4;border-radius:8px;font:inherit}
 button{width:100%;margin-top:24px;padding:11px;border:0;border-radius:8px;background:#2453d4;color:#fff;font:inherit;font-weight:600;cursor:pointer}
 .secondary{background:#e8ecf6;color:#2453d4}.ok{margin:0 0 8px;padding:10px 12px;border-radius:8px;background:#e8f6ec;color:#1b6e35}ul.keys{list-style:none;padding:0}ul.keys li{padding:12px 0;border-bottom:1px solid #eceef2}ul.keys form{display:inline}ul.keys button{width:auto;margin:6px 6px 0 0;padding:6px 10px;font-size:14px}.error{margin:0 0 8px;padding:10px 12px;border-radius:8px;background:#fdecec;color:#a21b1b}.alt{margin-top:20px;text-align:center;color:#5b6475}
-a{color:#2453d4}`;
+a{color:#2453d4}a.button{display:block;margin-top:12px;padding:11px;border-radius:8px;text-align:center;text-decoration:none;font-weight:600}`;
 
 export function Layout(props: { title: string; children: Child; script?: boolean }) {
   return (

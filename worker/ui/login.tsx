@@ -4,6 +4,7 @@
  * else is hidden and posted back as it came.
  */
 import { Layout } from "./layout";
+import { ConnectionButtons } from "./upstream";
 
 export interface FormProps {
   appName: string;
@@ -17,6 +18,8 @@ export interface FormProps {
   switchHref: string;
   /** Offer "Sign in with a passkey", continuing to this URL once signed in. */
   passkeyContinue?: string;
+  /** One "Continue with …" button per enabled upstream connection (worker/connections/links.ts). */
+  connections?: { href: string; label: string }[];
 }
 
 function Hidden(props: { fields: [string, string][]; csrf: string; action: string }) {
@@ -57,6 +60,7 @@ export function LoginPage(props: FormProps) {
           </button>
         </>
       ) : null}
+      <ConnectionButtons items={props.connections ?? []} />
       <p class="alt">
         No account? <a href={props.switchHref}>Create one</a>
       </p>
