@@ -22,7 +22,7 @@ import { requestHost } from "../tenancy/host";
 import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
 import { LoginPage, SignupPage } from "../ui/login";
 import { ErrorPage } from "../ui/message";
-import { checkAuthorizeRequest, redirectWith, type AuthorizeRequest } from "./authorize-request";
+import { checkAuthorizeRequest, isAuthorizationRequestPost, redirectWith, type AuthorizeRequest } from "./authorize-request";
 import { issueCode } from "./codes";
 import type { OAuthContext } from "./context";
 
@@ -105,9 +105,13 @@ async function redirectWithCode(c: OAuthContext, request: AuthorizeRequest, gran
   return res;
 }
 
-export async function authorizeGet(c: OAuthContext): Promise<Response> {
-  const params = new URL(c.req.url).searchParams;
-  const checked = await check(c, params, 302);
+export function authorizeGet(c: OAuthContext): Promise<Response> {
+  return answerAuthorizationRequest(c, new URL(c.req.url).searchParams, 302);
+}
+
+/** The authorization request itself (GET, or a POST of its parameters): a code from the session, or the hosted page. */
+async function answerAuthorizationRequest(c: OAuthContext, params: URLSearchParams, status: 302 | 303): Promise<Response> {
+  const checked = await check(c, params, status);
   if (!checked.ok) return checked.response;
   const request = checked.request;
   const found = await currentSession(c, c.var.app, requestHost(c));
@@ -117,7 +121,7 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
   const mustLogin = request.prompt === "login" || request.prompt === "create" || tooOld;
   if (current && !mustLogin) {
     const { session, user } = current;
-    return redirectWithCode(c, request, { sessionId: session.id, userId: user.id, authTime: session.created_at, authMethod: session.auth_method }, 302);
+    return redirectWithCode(c, request, { sessionId: session.id, userId: user.id, authTime: session.created_at, authMethod: session.auth_method }, status);
   }
   if (request.prompt === "none") {
     const target = redirectWith(request.redirectUri, {
@@ -126,7 +130,7 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
       state: request.state,
       iss: c.var.issuer,
     });
-    return c.redirect(target, 302);
+    return c.redirect(target, status);
   }
   return showForm(c, params, request, { mode: request.prompt === "create" ? "signup" : "login" });
 }
@@ -134,11 +138,13 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
 export async function authorizePost(c: OAuthContext): Promise<Response> {
   const { app, issuer } = c.var;
   const host = requestHost(c);
+  const form = await readForm(c);
+  // OIDC Core §3.1.2.1: the authorization request may arrive by POST; it is then the GET.
+  if (isAuthorizationRequestPost(form)) return answerAuthorizationRequest(c, form, 303);
   const origin = c.req.header("origin");
   if (origin && origin !== "null" && origin !== issuer) {
     return htmlPage(ErrorPage({ error: "invalid_request", description: "This form was posted from another site." }), 403);
   }
-  const form = await readForm(c);
   const fields = carried(form);
   const params = new URLSearchParams(fields);
   const checked = await check(c, params, 303);
