@@ -280,12 +280,31 @@ describe("GET /session/token", () => {
   it("?client_id= makes a user-facing client the audience; others are refused with 400", async () => {
     const f = await cookieFixture();
     const s = await browserSession(f);
-    const client = await addClient(f.test);
-    const res = await get(`${f.origin}/session/token?client_id=${client.client_id}`, { Cookie: s.cookie });
+    const client = await addClient(f.test, { allowed_origins: [f.appOrigin] });
+    const res = await get(`${f.origin}/session/token?client_id=${client.client_id}`, { Origin: f.appOrigin, Cookie: s.cookie });
     const { access_token } = (await res.json()) as { access_token: string };
     await jwtVerify(access_token, await jwks(f.origin), { issuer: f.origin, audience: client.client_id });
-    await expectError(await get(`${f.origin}/session/token?client_id=nope`, { Cookie: s.cookie }), 400, "invalid_request");
-    await expectError(await get(`${f.origin}/session/token?client_id=a&client_id=b`, { Cookie: s.cookie }), 400, "invalid_request");
+    await expectError(await get(`${f.origin}/session/token?client_id=nope`, { Origin: f.appOrigin, Cookie: s.cookie }), 400, "invalid_request");
+    await expectError(await get(`${f.origin}/session/token?client_id=a&client_id=b`, { Origin: f.appOrigin, Cookie: s.cookie }), 400, "invalid_request");
+  });
+
+  it("?client_id= is bound to the client's own allowed_origins: an origin only the app (or another client) allows is refused with 403", async () => {
+    const f = await cookieFixture();
+    const s = await browserSession(f);
+    const sibling = `https://other.${f.domain}`;
+    const mine = await addClient(f.test, { allowed_origins: [f.appOrigin] });
+    const theirs = await addClient(f.test, { allowed_origins: [sibling] });
+    const appWide = await addClient(f.test);
+    // The app-wide allow-list lets f.appOrigin in, and `theirs` lets `sibling` in; neither may mint for a client that does not list it.
+    for (const [client, origin] of [[theirs, f.appOrigin], [appWide, f.appOrigin], [mine, sibling]] as const) {
+      const res = await get(`${f.origin}/session/token?client_id=${client.client_id}`, { Origin: origin, Cookie: s.cookie });
+      const body = (await res.clone().json()) as { error_description: string };
+      await expectError(res, 403, "access_denied");
+      expect(body.error_description).toBe("This client does not list the request's Origin in its allowed_origins.");
+    }
+    // Without an Origin (no browser page of that client) there is nothing to bind to.
+    await expectError(await get(`${f.origin}/session/token?client_id=${mine.client_id}`, { Cookie: s.cookie }), 403, "access_denied");
+    expect((await get(`${f.origin}/session/token?client_id=${theirs.client_id}`, { Origin: sibling, Cookie: s.cookie })).status).toBe(200);
   });
 
   it("401 without a live session; 403 from a foreign origin", async () => {
