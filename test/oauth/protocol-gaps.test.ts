@@ -32,7 +32,7 @@ function introspect(app: OAuthTestApp, client: TestClient, token: string): Promi
 }
 
 function refresh(app: OAuthTestApp, client: TestClient, token: string, extra: Record<string, string> = {}): Promise<Response> {
-  const auth = client.client_secret ? { Authorization: basicAuth(client.client_id, client.client_secret) } : {};
+  const auth: Record<string, string> = client.client_secret ? { Authorization: basicAuth(client.client_id, client.client_secret) } : {};
   return tokenRequest(app, { grant_type: "refresh_token", refresh_token: token, ...(client.client_secret ? {} : { client_id: client.client_id }), ...extra }, auth);
 }
 

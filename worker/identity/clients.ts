@@ -4,7 +4,7 @@
  */
 import type { Env } from "../env";
 import { normalizeOrigin } from "../tenancy/settings";
-import managementScopes from "./management-scopes.json";
+import { ACCEPTED_SCOPES, MANAGEMENT_SCOPES } from "./management-scopes";
 import { ALPHANUMERIC, randomId, sha256Hex } from "../util/crypto";
 
 export type ClientType = "public" | "confidential" | "m2m";
@@ -20,6 +20,7 @@ export interface ClientRow {
   allowed_origins: string;
   scopes: string;
   refresh_token_delivery: RefreshTokenDelivery;
+  legacy_scopes: number;
   created_at: number;
 }
 
@@ -44,6 +45,8 @@ export interface Client {
   allowedOrigins: string[];
   scopes: string[];
   refreshTokenDelivery: RefreshTokenDelivery;
+  /** Created before Kinde's scope catalogue: its older scope names keep their wider meaning (management-scopes.ts). */
+  legacyScopes: boolean;
 }
 
 export class ClientInputError extends Error {}
@@ -60,6 +63,7 @@ export function clientFromRow(row: ClientRow): Client {
     allowedOrigins: JSON.parse(row.allowed_origins) as string[],
     scopes: JSON.parse(row.scopes) as string[],
     refreshTokenDelivery: row.refresh_token_delivery,
+    legacyScopes: row.legacy_scopes === 1,
   };
 }
 
@@ -114,14 +118,14 @@ export function validRedirectUri(value: unknown): string {
   return value;
 }
 
-function list<T>(value: unknown, name: string, each: (v: unknown) => T): T[] {
+function list<T>(value: unknown, name: string, each: (v: unknown) => T, max = 50): T[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || value.length > 50) throw new ClientInputError(`${name} must be an array of at most 50 items`);
+  if (!Array.isArray(value) || value.length > max) throw new ClientInputError(`${name} must be an array of at most ${max} items`);
   return value.map(each);
 }
 
-/** Scopes an m2m client may hold for the management API (SPEC §7). */
-export const MANAGEMENT_SCOPES: readonly string[] = managementScopes;
+/** Scopes that management endpoints require (SPEC §7); any of ACCEPTED_SCOPES may be given. */
+export { MANAGEMENT_SCOPES };
 
 /**
  * Creates a client; the secret (confidential, m2m) is in this response only. `fixed` names
@@ -140,10 +144,15 @@ export async function createClient(env: Env, appId: string, input: Record<string
     if (!origin) throw new ClientInputError(`not an origin: ${String(v)}`);
     return origin;
   });
-  const scopes = list(input.scopes, "scopes", (v) => {
-    if (typeof v !== "string" || !MANAGEMENT_SCOPES.includes(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
-    return v;
-  });
+  const scopes = list(
+    input.scopes,
+    "scopes",
+    (v) => {
+      if (typeof v !== "string" || !ACCEPTED_SCOPES.has(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
+      return v;
+    },
+    ACCEPTED_SCOPES.size,
+  );
   const delivery = input.refresh_token_delivery ?? "body";
   if (!REFRESH_TOKEN_DELIVERIES.includes(delivery as RefreshTokenDelivery)) throw new ClientInputError("refresh_token_delivery must be body or cookie");
   if (type !== "m2m" && redirectUris.length === 0) throw new ClientInputError("redirect_uris needs at least one URI for public and confidential clients");
@@ -167,6 +176,7 @@ export async function createClient(env: Env, appId: string, input: Record<string
     allowedOrigins: origins,
     scopes,
     refreshTokenDelivery: delivery as RefreshTokenDelivery,
+    legacyScopes: false,
   };
   return { ...clientView(client), ...(secret ? { client_secret: secret } : {}) };
 }
