@@ -106,7 +106,8 @@ export const sessionRoutes = new Hono<BrowserEnv>();
 sessionRoutes.use("/session", browserGate(["GET"]));
 sessionRoutes.use("/session/token", browserGate(["GET"]));
 sessionRoutes.use("/logout", async (c, next) => {
-  // GET /logout is the OAuth face's redirecting logout; only POST (and its preflight) is ours.
+  // GET /logout and form posts to it are the OAuth face's RP-initiated logout (mounted first,
+  // it answers those); the fetch POST of cookie mode (and its preflight) is ours.
   if (c.req.method !== "POST" && c.req.method !== "OPTIONS") return next();
   return browserGate(["POST"])(c, next);
 });

@@ -10,7 +10,7 @@ import { oauthCors } from "./cors";
 import { metadata } from "./discovery";
 import { introspectEndpoint } from "./introspect";
 import { jwksEndpoint } from "./jwks";
-import { logoutGet } from "./logout";
+import { logoutFormPost, logoutGet } from "./logout";
 import { revokeEndpoint } from "./revoke";
 import { tokenEndpoint } from "./token";
 import { userinfoEndpoint } from "./userinfo";
@@ -63,4 +63,6 @@ oauthRoutes.use("/oauth2/auth", only("GET", "POST"));
 oauthRoutes.get("/oauth2/auth", authorizeGet);
 oauthRoutes.post("/oauth2/auth", authorizePost);
 oauthRoutes.get("/logout", logoutGet);
+// Form posts only; cookie mode's fetch POST /logout goes on to the browser face.
+oauthRoutes.use("/logout", logoutFormPost);
 
