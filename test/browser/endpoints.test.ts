@@ -526,7 +526,7 @@ describe("/oauth2/token from a browser origin", () => {
     await expectError(cookieOnly, 400, "invalid_request");
   });
 
-  it("a client with refresh_token_delivery body (the default) gets the refresh token in the body from a browser too, and no cookie", async () => {
+  it("a client with refresh_token_delivery body (the default) gets the refresh token in the body from a browser too, and a copy in the cookie for Kinde's cookie refresh", async () => {
     const f = await exchangeFixture();
     const spa = await addClient(f.test, { allowed_origins: [f.appOrigin], redirect_uris: [`${f.appOrigin}/cb`] });
     expect(spa).toMatchObject({ refresh_token_delivery: "body" });
@@ -540,14 +540,25 @@ describe("/oauth2/token from a browser origin", () => {
     expectCredentialedCors(res, f.appOrigin);
     const body = (await res.json()) as Record<string, unknown>;
     expect(typeof body.refresh_token).toBe("string");
-    expect(setCookies(res).filter((c) => c.startsWith("latch_rt") || c.startsWith("_kbrte"))).toEqual([]);
+    const rt = setCookies(res).find((c) => c.startsWith("latch_rt="))!;
+    expect(rt.split(";")[0]).toBe(`latch_rt=${spa.client_id}~${body.refresh_token as string}`);
+    expect(setCookies(res).some((c) => c.startsWith("_kbrte=1"))).toBe(true);
     const refreshed = await post(
       `${f.test.origin}/oauth2/token`,
       { Origin: f.appOrigin, "Content-Type": "application/x-www-form-urlencoded" },
       new URLSearchParams({ grant_type: "refresh_token", refresh_token: body.refresh_token as string, client_id: spa.client_id }).toString(),
     );
     expect(refreshed.status).toBe(200);
-    expect(typeof ((await refreshed.json()) as Record<string, unknown>).refresh_token).toBe("string");
+    const next = (await refreshed.json()) as Record<string, unknown>;
+    expect(typeof next.refresh_token).toBe("string");
+    // Kinde's SPA SDK refreshes with credentials and no refresh_token: the cookie's copy serves it.
+    const viaCookie = await post(
+      `${f.test.origin}/oauth2/token`,
+      { Origin: f.appOrigin, Cookie: setCookies(refreshed).find((c) => c.startsWith("latch_rt="))!.split(";")[0]!, "Content-Type": "application/x-www-form-urlencoded" },
+      new URLSearchParams({ grant_type: "refresh_token", client_id: spa.client_id }).toString(),
+    );
+    expect(viaCookie.status).toBe(200);
+    expect(typeof ((await viaCookie.json()) as Record<string, unknown>).refresh_token).toBe("string");
   });
 
   it("refuses an unknown refresh_token_delivery at client creation", async () => {
