@@ -160,28 +160,36 @@ describe("the authorization request by POST (OIDC Core §3.1.2.1)", () => {
     });
   }
 
-  it("without the form's fields behaves like the GET: the page, login_required, or a code from the session", async () => {
+  it("without the form's fields is sent on to the GET (303), which answers as always: the page, login_required, or a code from the session", async () => {
     const app = await oauthApp();
     const client = await addClient(app);
     const user = await newUser(app);
-    // From the client's own site, as a form post would come.
-    const page = await new Browser(app).post("/oauth2/auth", await params(client), { Origin: "https://client.example" });
+    /** POSTs the parameters as an RP's page would (from its own site), then follows the 303 as a browser does. */
+    const viaPost = async (browser: Browser, form: URLSearchParams) => {
+      const posted = await browser.post("/oauth2/auth", form, { Origin: "https://client.example" });
+      expect(posted.status).toBe(303);
+      const next = new URL(posted.headers.get("location")!, app.origin);
+      expect(next.pathname).toBe("/oauth2/auth");
+      expect(Object.fromEntries(next.searchParams)).toEqual(Object.fromEntries(form));
+      return browser.fetch(next.pathname + next.search);
+    };
+    const page = await viaPost(new Browser(app), await params(client));
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('name="password"');
 
-    const none = await new Browser(app).post("/oauth2/auth", await params(client, { prompt: "none" }), { Origin: "https://client.example" });
-    expect(none.status).toBe(303);
+    const none = await viaPost(new Browser(app), await params(client, { prompt: "none" }));
+    expect(none.status).toBe(302);
     expect(new URL(none.headers.get("location")!).searchParams.get("error")).toBe("login_required");
 
     const l = await login(app, client, user);
-    const silent = await l.browser.post("/oauth2/auth", await params(client, { prompt: "none" }));
-    expect(silent.status).toBe(303);
+    const silent = await viaPost(l.browser, await params(client, { prompt: "none" }));
+    expect(silent.status).toBe(302);
     const back = new URL(silent.headers.get("location")!);
     expect(back.searchParams.get("code")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(back.searchParams.get("state")).toBe("s1");
 
-    // An invalid request by POST is refused as the GET refuses it.
-    const bad = await new Browser(app).post("/oauth2/auth", new URLSearchParams({ client_id: client.client_id, redirect_uri: "https://evil.example/cb" }));
+    // An invalid request by POST is refused as the GET refuses it: an error page, no redirect to the client.
+    const bad = await viaPost(new Browser(app), new URLSearchParams({ client_id: client.client_id, redirect_uri: "https://evil.example/cb" }));
     expect(bad.status).toBe(400);
     expect(bad.headers.get("location")).toBeNull();
   });

@@ -132,8 +132,8 @@ const FORM_FIELDS = ["csrf", "action", "username", "password", "email"];
 
 /**
  * A POST to /oauth2/auth carrying none of the hosted form's own fields is an authorization
- * request sent by POST (OIDC Core §3.1.2.1), answered as the GET. Anything with one of
- * them is the form, and keeps its CSRF and Origin checks.
+ * request sent by POST (OIDC Core §3.1.2.1), sent on to the GET. Anything with one of them
+ * is the form, and keeps its CSRF and Origin checks.
  */
 export function isAuthorizationRequestPost(form: URLSearchParams): boolean {
   return !FORM_FIELDS.some((name) => form.has(name));

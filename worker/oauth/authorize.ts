@@ -105,13 +105,9 @@ async function redirectWithCode(c: OAuthContext, request: AuthorizeRequest, gran
   return res;
 }
 
-export function authorizeGet(c: OAuthContext): Promise<Response> {
-  return answerAuthorizationRequest(c, new URL(c.req.url).searchParams, 302);
-}
-
-/** The authorization request itself (GET, or a POST of its parameters): a code from the session, or the hosted page. */
-async function answerAuthorizationRequest(c: OAuthContext, params: URLSearchParams, status: 302 | 303): Promise<Response> {
-  const checked = await check(c, params, status);
+export async function authorizeGet(c: OAuthContext): Promise<Response> {
+  const params = new URL(c.req.url).searchParams;
+  const checked = await check(c, params, 302);
   if (!checked.ok) return checked.response;
   const request = checked.request;
   const found = await currentSession(c, c.var.app, requestHost(c));
@@ -121,7 +117,7 @@ async function answerAuthorizationRequest(c: OAuthContext, params: URLSearchPara
   const mustLogin = request.prompt === "login" || request.prompt === "create" || tooOld;
   if (current && !mustLogin) {
     const { session, user } = current;
-    return redirectWithCode(c, request, { sessionId: session.id, userId: user.id, authTime: session.created_at, authMethod: session.auth_method }, status);
+    return redirectWithCode(c, request, { sessionId: session.id, userId: user.id, authTime: session.created_at, authMethod: session.auth_method }, 302);
   }
   if (request.prompt === "none") {
     const target = redirectWith(request.redirectUri, {
@@ -130,7 +126,7 @@ async function answerAuthorizationRequest(c: OAuthContext, params: URLSearchPara
       state: request.state,
       iss: c.var.issuer,
     });
-    return c.redirect(target, status);
+    return c.redirect(target, 302);
   }
   return showForm(c, params, request, { mode: request.prompt === "create" ? "signup" : "login" });
 }
@@ -139,8 +135,9 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
   const { app, issuer } = c.var;
   const host = requestHost(c);
   const form = await readForm(c);
-  // OIDC Core §3.1.2.1: the authorization request may arrive by POST; it is then the GET.
-  if (isAuthorizationRequestPost(form)) return answerAuthorizationRequest(c, form, 303);
+  // OIDC Core §3.1.2.1: the authorization request may arrive by POST. It is sent on as the
+  // GET: a cross-site POST carries no SameSite=Lax session cookie, the GET navigation does.
+  if (isAuthorizationRequestPost(form)) return c.redirect(`/oauth2/auth?${new URLSearchParams(carried(form))}`, 303);
   const origin = c.req.header("origin");
   if (origin && origin !== "null" && origin !== issuer) {
     return htmlPage(ErrorPage({ error: "invalid_request", description: "This form was posted from another site." }), 403);

@@ -1,7 +1,7 @@
 /**
  * `/logout`, OIDC RP-initiated logout and Kinde's `?redirect=` (SPEC §4): GET, or a form
- * POST of the same parameters (RP-Initiated Logout §2 allows both), and the POST of the
- * confirmation page. What happens is decided in logout-rules.ts: only a valid
+ * POST of the same parameters (RP-Initiated Logout §2 allows both; it is sent on to the
+ * GET), and the POST of the confirmation page. What happens is decided in logout-rules.ts: only a valid
  * `id_token_hint` for the signed-in user ends the session at once; otherwise a
  * confirmation page asks, and its form (CSRF token bound to the pre-login cookie, Origin
  * the issuer's) ends it. Ending it ends every refresh chain begun under the session and
@@ -35,17 +35,21 @@ export const logoutFormPost: MiddlewareHandler<OAuthEnv> = async (c, next) => {
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (c.req.method !== "POST" || type !== "application/x-www-form-urlencoded") return next();
   const form = await readForm(c);
-  // The confirmation page's own post carries its CSRF token; anything else is an RP's request.
+  // The confirmation page's own post carries its CSRF token; anything else is an RP's request,
+  // sent on as the GET: a cross-site POST carries no SameSite=Lax session cookie, the GET does.
   if (form.has("csrf")) return confirmLogout(c, form);
-  return requestLogout(c, logoutParams(form));
+  const query = new URLSearchParams([...form].filter(([name]) => LOGOUT_PARAMS.includes(name)));
+  return c.redirect(`/logout?${query}`, 303);
 };
+
+const LOGOUT_PARAMS = ["post_logout_redirect_uri", "redirect", "id_token_hint", "client_id", "state"];
 
 async function requestLogout(c: OAuthContext, params: LogoutParams): Promise<Response> {
   const { app, issuer } = c.var;
   const current = await currentSession(c, app, requestHost(c));
   const hint = params.hint === null ? "absent" : ((await verifyIdTokenHint(c.env, app, params.hint, issuer)) ?? "invalid");
   const decision = decideLogout({ hint, clientId: params.clientId, sessionUserId: current?.user.id ?? null });
-  if (decision.kind === "now") return signOut(c, { ...params, clientId: decision.clientId }, c.req.method === "GET" ? 302 : 303);
+  if (decision.kind === "now") return signOut(c, { ...params, clientId: decision.clientId }, 302);
   const carried: [string, string][] = [];
   if (decision.redirect) {
     if (params.target) carried.push(["post_logout_redirect_uri", params.target]);
