@@ -43,6 +43,12 @@ export const clients = sqliteTable(
     scopes: text("scopes").notNull().default("[]"),
     /** `body` or `cookie`: where browser callers get refresh tokens (worker/identity/clients.ts). */
     refreshTokenDelivery: text("refresh_token_delivery", { enum: ["body", "cookie"] }).notNull().default("body"),
+    /**
+     * 1 for clients created before Kinde's management scope catalogue (migration 0004): their
+     * older scope names that are also Kinde names keep the wider meaning they had
+     * (worker/identity/management-scopes.ts). New clients get Kinde's meaning.
+     */
+    legacyScopes: integer("legacy_scopes").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     /**
      * How the client came to be: `operator` (the operator API: first-party, no consent

@@ -280,12 +280,31 @@ describe("GET /session/token", () => {
   it("?client_id= makes a user-facing client the audience; others are refused with 400", async () => {
     const f = await cookieFixture();
     const s = await browserSession(f);
-    const client = await addClient(f.test);
-    const res = await get(`${f.origin}/session/token?client_id=${client.client_id}`, { Cookie: s.cookie });
+    const client = await addClient(f.test, { allowed_origins: [f.appOrigin] });
+    const res = await get(`${f.origin}/session/token?client_id=${client.client_id}`, { Origin: f.appOrigin, Cookie: s.cookie });
     const { access_token } = (await res.json()) as { access_token: string };
     await jwtVerify(access_token, await jwks(f.origin), { issuer: f.origin, audience: client.client_id });
-    await expectError(await get(`${f.origin}/session/token?client_id=nope`, { Cookie: s.cookie }), 400, "invalid_request");
-    await expectError(await get(`${f.origin}/session/token?client_id=a&client_id=b`, { Cookie: s.cookie }), 400, "invalid_request");
+    await expectError(await get(`${f.origin}/session/token?client_id=nope`, { Origin: f.appOrigin, Cookie: s.cookie }), 400, "invalid_request");
+    await expectError(await get(`${f.origin}/session/token?client_id=a&client_id=b`, { Origin: f.appOrigin, Cookie: s.cookie }), 400, "invalid_request");
+  });
+
+  it("?client_id= is bound to the client's own allowed_origins: an origin only the app (or another client) allows is refused with 403", async () => {
+    const f = await cookieFixture();
+    const s = await browserSession(f);
+    const sibling = `https://other.${f.domain}`;
+    const mine = await addClient(f.test, { allowed_origins: [f.appOrigin] });
+    const theirs = await addClient(f.test, { allowed_origins: [sibling] });
+    const appWide = await addClient(f.test);
+    // The app-wide allow-list lets f.appOrigin in, and `theirs` lets `sibling` in; neither may mint for a client that does not list it.
+    for (const [client, origin] of [[theirs, f.appOrigin], [appWide, f.appOrigin], [mine, sibling]] as const) {
+      const res = await get(`${f.origin}/session/token?client_id=${client.client_id}`, { Origin: origin, Cookie: s.cookie });
+      const body = (await res.clone().json()) as { error_description: string };
+      await expectError(res, 403, "access_denied");
+      expect(body.error_description).toBe("This client does not list the request's Origin in its allowed_origins.");
+    }
+    // Without an Origin (no browser page of that client) there is nothing to bind to.
+    await expectError(await get(`${f.origin}/session/token?client_id=${mine.client_id}`, { Cookie: s.cookie }), 403, "access_denied");
+    expect((await get(`${f.origin}/session/token?client_id=${theirs.client_id}`, { Origin: sibling, Cookie: s.cookie })).status).toBe(200);
   });
 
   it("401 without a live session; 403 from a foreign origin", async () => {
@@ -507,7 +526,7 @@ describe("/oauth2/token from a browser origin", () => {
     await expectError(cookieOnly, 400, "invalid_request");
   });
 
-  it("a client with refresh_token_delivery body (the default) gets the refresh token in the body from a browser too, and no cookie", async () => {
+  it("a client with refresh_token_delivery body (the default) gets the refresh token in the body from a browser too, and a copy in the cookie for Kinde's cookie refresh", async () => {
     const f = await exchangeFixture();
     const spa = await addClient(f.test, { allowed_origins: [f.appOrigin], redirect_uris: [`${f.appOrigin}/cb`] });
     expect(spa).toMatchObject({ refresh_token_delivery: "body" });
@@ -521,14 +540,25 @@ describe("/oauth2/token from a browser origin", () => {
     expectCredentialedCors(res, f.appOrigin);
     const body = (await res.json()) as Record<string, unknown>;
     expect(typeof body.refresh_token).toBe("string");
-    expect(setCookies(res).filter((c) => c.startsWith("latch_rt") || c.startsWith("_kbrte"))).toEqual([]);
+    const rt = setCookies(res).find((c) => c.startsWith("latch_rt="))!;
+    expect(rt.split(";")[0]).toBe(`latch_rt=${spa.client_id}~${body.refresh_token as string}`);
+    expect(setCookies(res).some((c) => c.startsWith("_kbrte=1"))).toBe(true);
     const refreshed = await post(
       `${f.test.origin}/oauth2/token`,
       { Origin: f.appOrigin, "Content-Type": "application/x-www-form-urlencoded" },
       new URLSearchParams({ grant_type: "refresh_token", refresh_token: body.refresh_token as string, client_id: spa.client_id }).toString(),
     );
     expect(refreshed.status).toBe(200);
-    expect(typeof ((await refreshed.json()) as Record<string, unknown>).refresh_token).toBe("string");
+    const next = (await refreshed.json()) as Record<string, unknown>;
+    expect(typeof next.refresh_token).toBe("string");
+    // Kinde's SPA SDK refreshes with credentials and no refresh_token: the cookie's copy serves it.
+    const viaCookie = await post(
+      `${f.test.origin}/oauth2/token`,
+      { Origin: f.appOrigin, Cookie: setCookies(refreshed).find((c) => c.startsWith("latch_rt="))!.split(";")[0]!, "Content-Type": "application/x-www-form-urlencoded" },
+      new URLSearchParams({ grant_type: "refresh_token", client_id: spa.client_id }).toString(),
+    );
+    expect(viaCookie.status).toBe(200);
+    expect(typeof ((await viaCookie.json()) as Record<string, unknown>).refresh_token).toBe("string");
   });
 
   it("refuses an unknown refresh_token_delivery at client creation", async () => {

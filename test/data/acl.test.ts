@@ -70,10 +70,24 @@ describe("creator (rule 2)", () => {
     expect(await ok(data(w, w.alice.auth, "DELETE", `/mine/${doc._id}`))).toEqual({ count: 1 });
   });
 
-  it("refuses a user naming another creator, on create and on update", async () => {
+  it("a user's create naming another creator is created with the caller as creator (201), by POST and by PUT", async () => {
     const w = await world();
-    await refused(data(w, w.alice.auth, "POST", "/c", { _acl: { creator: w.bob._id } }), 401, "InsufficientCredentials");
-    await refused(data(w, w.alice.auth, "PUT", "/c/x1", { _acl: { creator: w.bob._id } }), 401, "InsufficientCredentials");
+    await setLevel(w, "c", "private");
+    const posted = await create(w, w.alice.auth, "c", { n: 1, _acl: { creator: w.bob._id, r: [w.bob._id] } });
+    expect(posted._acl).toEqual({ creator: w.alice._id, r: [w.bob._id] });
+    const put = await data(w, w.alice.auth, "PUT", "/c/x1", { n: 2, _acl: { creator: w.bob._id } });
+    expect(put.status).toBe(201);
+    expect(((await put.json()) as Doc)._acl).toEqual({ creator: w.alice._id });
+    const batch = await data(w, w.alice.auth, "POST", "/c", [{ n: 3, _acl: { creator: w.bob._id } }], { "X-Kinvey-API-Version": "5" });
+    expect(batch.status).toBe(207);
+    expect(((await batch.json()) as { entities: Doc[] }).entities[0]!._acl.creator).toBe(w.alice._id);
+    // Bob owns none of them: he reads only the one that lists him.
+    expect(await visible(w, w.bob.auth, "c")).toEqual({ list: [posted._id], count: 1 });
+    await refused(data(w, w.bob.auth, "PUT", `/c/${posted._id}`, { n: 9 }), 401, "InsufficientCredentials");
+  });
+
+  it("refuses a user changing the creator of an existing entity", async () => {
+    const w = await world();
     const doc = await create(w, w.alice.auth, "c", {});
     await refused(data(w, w.alice.auth, "PUT", `/c/${doc._id}`, { _acl: { creator: w.bob._id } }), 401, "InsufficientCredentials");
     expect((await ok<Doc>(data(w, w.alice.auth, "GET", `/c/${doc._id}`)))._acl.creator).toBe(w.alice._id);

@@ -113,13 +113,14 @@ describe("array POST", () => {
     expect(res.entities).toHaveLength(5);
     expect(res.entities[0]).toMatchObject({ v: 1, _acl: { creator: w.alice._id } });
     expect(res.entities[3]).toMatchObject({ _id: "mine", v: 4 });
-    expect([res.entities[1], res.entities[2], res.entities[4]]).toEqual([null, null, null]);
+    // A user's create naming another creator is created with the caller as creator.
+    expect(res.entities[4]).toMatchObject({ _acl: { creator: w.alice._id } });
+    expect([res.entities[1], res.entities[2]]).toEqual([null, null]);
     expect(res.errors.map((e) => [e.index, e.code])).toEqual([
       [1, "BadRequest"],
       [2, "BadRequest"],
-      [4, "InsufficientCredentials"],
     ]);
-    expect(await count(w, w.master, "notes")).toBe(3);
+    expect(await count(w, w.master, "notes")).toBe(4);
   });
 
   it("refuses arrays below API version 5 with FeatureUnavailable, creating nothing", async () => {

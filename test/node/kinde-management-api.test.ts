@@ -1,11 +1,12 @@
 /**
  * The unmodified @kinde/management-api-js against the running worker (SPEC §7): `init`
- * with `kindeDomain` pointed at the app's host and an m2m client; the SDK fetches its own
- * client_credentials token (audience `{issuer}/api`) and calls the management API.
+ * with `kindeDomain` pointed at the app's host and an m2m client created with Kinde's own
+ * scope names (every one Kinde documents, none of Latch's older names); the SDK fetches
+ * its own client_credentials token (audience `{issuer}/api`) and calls the management API.
  */
 import { init, Roles, Users, Webhooks } from "@kinde/management-api-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import MANAGEMENT_SCOPES from "../../worker/identity/management-scopes.json";
+import catalogue from "../../worker/identity/management-scopes.json";
 import { startWorker, type RunningWorker } from "./harness";
 import { createClient, createOAuthApp, resolveLocalhostSubdomains, type OAuthApp } from "./oauth-helpers";
 
@@ -16,7 +17,7 @@ beforeAll(async () => {
   resolveLocalhostSubdomains();
   worker = await startWorker();
   app = await createOAuthApp(worker.url, { name: "Management SDK App" });
-  const client = await createClient(worker.url, app.id, { name: "backend", type: "m2m", scopes: [...MANAGEMENT_SCOPES] });
+  const client = await createClient(worker.url, app.id, { name: "backend", type: "m2m", scopes: [...catalogue.kinde] });
   init({ kindeDomain: app.origin, clientId: client.client_id, clientSecret: client.client_secret! });
 });
 
@@ -50,8 +51,12 @@ describe("@kinde/management-api-js", () => {
     const user = await Users.getUserData({ id });
     expect(user).toMatchObject({ id, first_name: "Kate", preferred_email: "katherine@example.com", is_suspended: true });
 
+    // update:user_refresh_claims, read:user_sessions and delete:user_sessions, as Kinde names them.
     const refreshed = await Users.refreshUserClaims({ userId: id });
     expect(refreshed.code).toBe("CLAIMS_REFRESHED");
+    const sessions = await Users.getUserSessions({ userId: id });
+    expect(sessions.code).toBe("OK");
+    await Users.deleteUserSessions({ userId: id });
   });
 
   it("pages users with next_token", async () => {

@@ -6,7 +6,7 @@
 import { createKindeServerClient, GrantType, type SessionManager } from "@kinde-oss/kinde-typescript-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "./harness";
-import { createClient, createOAuthApp, Jar, kinveySignup, resolveLocalhostSubdomains, signInThroughForm, type OAuthApp } from "./oauth-helpers";
+import { createClient, createOAuthApp, hiddenFields, Jar, kinveySignup, resolveLocalhostSubdomains, signInThroughForm, type OAuthApp } from "./oauth-helpers";
 
 class MemorySession implements SessionManager {
   items = new Map<string, unknown>();
@@ -69,9 +69,16 @@ describe("@kinde-oss/kinde-typescript-sdk", () => {
     expect(await session.getSessionItem("refresh_token")).not.toBe(before);
     expect(await kinde.isAuthenticated(session)).toBe(true);
 
+    // Kinde's logout URL carries no id_token_hint, so Latch asks first (RP-Initiated Logout §2).
     const logoutUrl = await kinde.logout(session);
-    const out = await jar.fetch(logoutUrl);
-    expect(out.status).toBe(302);
+    const page = await jar.fetch(logoutUrl);
+    expect(page.status).toBe(200);
+    const out = await jar.fetch(new URL("/logout", logoutUrl), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: logoutUrl.origin },
+      body: hiddenFields(await page.text()),
+    });
+    expect(out.status).toBe(303);
     expect(out.headers.get("location")).toBe(LOGOUT);
   });
 

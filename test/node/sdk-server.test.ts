@@ -11,7 +11,10 @@ import { decodeProtectedHeader } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createManagementClient, getFlag, hasPermission, hasRole, LatchAuthError, ManagementApiError, remoteJwks, verifyToken, type LatchClaims } from "@latch/server";
 import { latchAuth, protectedResource, requirePermission, type LatchEnv } from "@latch/server/hono";
-import MANAGEMENT_SCOPES from "../../worker/identity/management-scopes.json";
+import catalogue from "../../worker/identity/management-scopes.json";
+
+/** Every scope some management endpoint requires. */
+const MANAGEMENT_SCOPES = [...new Set(catalogue.endpoints.map((e) => e.scope))];
 import { ADMIN_TOKEN, startWorker, type RunningWorker } from "./harness";
 import { createClient, createOAuthApp, Jar, kinveySignup, resolveLocalhostSubdomains, signInThroughForm, type OAuthApp } from "./oauth-helpers";
 

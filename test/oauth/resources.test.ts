@@ -151,7 +151,7 @@ describe("introspection", () => {
     const active = await post(app, "/oauth2/introspect", { token: t.access_token }, auth);
     expect(active.status).toBe(200);
     expect(active.headers.get("cache-control")).toBe("no-store");
-    expect(await active.json()).toMatchObject({ active: true, client_id: spa.client_id, sub: user._id, token_type: "access_token", scope: "openid profile email offline" });
+    expect(await active.json()).toMatchObject({ active: true, client_id: spa.client_id, sub: user._id, token_type: "Bearer", scope: "openid profile email offline" });
     for (const token of ["garbage", t.refresh_token!, t.id_token!]) {
       const res = await post(app, "/oauth2/introspect", { token }, auth);
       expect(await res.json()).toEqual({ active: false });

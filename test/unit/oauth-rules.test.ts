@@ -7,7 +7,7 @@ import { narrowScope, parseScope, wantsOffline } from "../../worker/oauth/scopes
 import { validChallenge, validVerifier, s256 } from "../../worker/oauth/pkce";
 import { flagValue } from "../../worker/identity/claims";
 
-const client: Client = { id: "c1", appId: "a", name: "c", type: "public", secretHash: null, redirectUris: ["https://x.example/cb", "com.example.app:/cb"], postLogoutRedirectUris: [], allowedOrigins: [], scopes: [], refreshTokenDelivery: "body", registration: "operator", audiences: [], metadata: null, registrationTokenHash: null, createdAt: 0, lastUsedAt: null };
+const client: Client = { id: "c1", appId: "a", name: "c", type: "public", secretHash: null, redirectUris: ["https://x.example/cb", "com.example.app:/cb"], postLogoutRedirectUris: [], allowedOrigins: [], scopes: [], refreshTokenDelivery: "body", legacyScopes: false, registration: "operator", audiences: [], metadata: null, registrationTokenHash: null, createdAt: 0, lastUsedAt: null };
 
 describe("rules", () => {
   it("scopes", () => {

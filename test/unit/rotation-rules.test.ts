@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideRotation, type ChainState, type RotationSettings } from "../../worker/chains/rules";
+import { decideRotation, scopeWithin, type ChainState, type RotationSettings } from "../../worker/chains/rules";
 
 const H = (c: string) => c.repeat(64);
 const settings: RotationSettings = { refresh_token_ttl: 100, refresh_absolute_ttl: 1000, refresh_overlap: 10 };
@@ -16,6 +16,7 @@ function chain(overrides: Partial<ChainState> = {}): ChainState {
     successorRecoverable: true,
     endedAt: null,
     endReason: null,
+    scope: "openid email offline",
     ...overrides,
   };
 }
@@ -86,5 +87,26 @@ describe("decideRotation", () => {
     const fresh = chain({ previousHash: null, rotatedAt: null, successorRecoverable: false });
     expect(decideRotation(fresh, presented(H("c")), T0 + 51_000, settings)).toEqual({ action: "rotate" });
     expect(decideRotation(fresh, presented(H("b")), T0 + 51_000, settings)).toEqual({ action: "refuse", reason: "unknown" });
+  });
+
+  it("refuses a widened scope before rotating, for the current and the previous token alike", () => {
+    const widen = (hash: string) => ({ ...presented(hash), scope: ["openid", "admin"] });
+    expect(decideRotation(chain(), widen(H("c")), T0 + 51_000, settings)).toEqual({ action: "refuse", reason: "invalid_scope" });
+    expect(decideRotation(chain(), widen(H("b")), T0 + 51_000, settings)).toEqual({ action: "refuse", reason: "invalid_scope" });
+    expect(decideRotation(chain(), { ...presented(H("c")), scope: ["email"] }, T0 + 51_000, settings)).toEqual({ action: "rotate" });
+  });
+
+  it("still detects reuse when the reused token asks for a wider scope", () => {
+    expect(decideRotation(chain(), { ...presented(H("a")), scope: ["admin"] }, T0 + 51_000, settings)).toEqual({ action: "reuse" });
+  });
+});
+
+describe("scopeWithin", () => {
+  it("is true for a subset or nothing asked, false for anything not granted", () => {
+    expect(scopeWithin("openid offline", [])).toBe(true);
+    expect(scopeWithin("openid offline", undefined)).toBe(true);
+    expect(scopeWithin("openid offline", ["offline"])).toBe(true);
+    expect(scopeWithin("openid offline", ["offline", "profile"])).toBe(false);
+    expect(scopeWithin("", ["openid"])).toBe(false);
   });
 });

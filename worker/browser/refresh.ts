@@ -23,7 +23,8 @@ import { failureLimiter } from "./limit";
 
 /** What a failed rotation means on the wire. Pure. */
 export function rotationFailure(reason: Extract<RotateResult, { ok: false }>["reason"]): { status: 400 | 401; dead: boolean } {
-  return reason === "client_mismatch" ? { status: 400, dead: false } : { status: 401, dead: true };
+  // invalid_scope cannot happen here (/refresh asks for no scope); like a mismatch, it would not mean a dead chain.
+  return reason === "client_mismatch" || reason === "invalid_scope" ? { status: 400, dead: false } : { status: 401, dead: true };
 }
 
 /** Reads `{client_id}` or nothing; anything else is a malformed request. */

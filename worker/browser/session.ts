@@ -83,6 +83,9 @@ async function liveSession(c: BrowserContext): Promise<{ session: SessionRow; us
  * Whom a session token is for: `?client_id=` names one of the app's user-facing clients
  * (the token's `aud` and `azp`); without it the app itself (its id) is the audience,
  * since in cookie mode the app's pages are first-party and need no OAuth client.
+ * A client's token goes only to an origin that client lists in its own `allowed_origins`:
+ * the app-wide allow-list admits the request, but it must not let one client's page
+ * mint tokens in another client's name.
  */
 async function tokenClientId(c: BrowserContext): Promise<string> {
   const ids = c.req.queries("client_id") ?? [];
@@ -91,6 +94,10 @@ async function tokenClientId(c: BrowserContext): Promise<string> {
   if (ids.length > 1 || !id || id.length > 128) throw new OAuthError("invalid_request", "client_id may appear once.");
   const client = await clientById(c.env, c.var.app.id, id);
   if (!client || client.type === "m2m") throw new OAuthError("invalid_request", "client_id is not a user-facing client of this app.");
+  const origin = c.req.header("origin");
+  if (!origin || !client.allowedOrigins.includes(origin)) {
+    throw new OAuthError("access_denied", "This client does not list the request's Origin in its allowed_origins.", 403);
+  }
   return client.id;
 }
 
@@ -99,7 +106,8 @@ export const sessionRoutes = new Hono<BrowserEnv>();
 sessionRoutes.use("/session", browserGate(["GET"]));
 sessionRoutes.use("/session/token", browserGate(["GET"]));
 sessionRoutes.use("/logout", async (c, next) => {
-  // GET /logout is the OAuth face's redirecting logout; only POST (and its preflight) is ours.
+  // GET /logout and form posts to it are the OAuth face's RP-initiated logout (mounted first,
+  // it answers those); the fetch POST of cookie mode (and its preflight) is ours.
   if (c.req.method !== "POST" && c.req.method !== "OPTIONS") return next();
   return browserGate(["POST"])(c, next);
 });

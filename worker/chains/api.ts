@@ -23,7 +23,7 @@
 import type { Env } from "../env";
 import { eventStatement } from "../events/log";
 import type { App } from "../tenancy/apps";
-import type { EndOutcome } from "./object";
+import type { EndOutcome, Inspection } from "./object";
 import { chainIdAuthentic, formatRefreshToken, newChainId, parseRefreshToken, routingKey } from "./token";
 
 /** What a chain is bound to; stored in the user's RefreshChains object. */
@@ -41,7 +41,7 @@ export interface StartedChain {
 }
 export type RotateResult =
   | { ok: true; chainId: string; userId: string; refreshToken: string; grant: ChainGrant; claimsStale: boolean }
-  | { ok: false; reason: "malformed" | "unknown" | "expired" | "revoked" | "reused" | "client_mismatch" };
+  | { ok: false; reason: "malformed" | "unknown" | "expired" | "revoked" | "reused" | "client_mismatch" | "invalid_scope" };
 export interface ChainSummary {
   id: string;
   clientId: string;
@@ -116,16 +116,24 @@ export async function startChain(env: Env, app: App, userId: string, grant: Chai
   return { chainId, refreshToken: formatRefreshToken(app.id, userId, chainId, started.secret) };
 }
 
-/** Routes to the object from the token alone (no D1 read). Overlap window + reuse detection inside. */
-export async function rotateChain(env: Env, app: App, refreshToken: string, clientId: string, now = Date.now()): Promise<RotateResult> {
+/** The token's parts when it is a well-formed token of this app whose chain id is authentic; else null. */
+function ownToken(env: Env, app: App, refreshToken: string) {
   const parsed = parseRefreshToken(refreshToken);
-  if (!parsed) return { ok: false, reason: "malformed" };
-  // A token of another app is not this app's business: it is unknown here, and its chain is untouched.
-  if (parsed.appId !== app.id) return { ok: false, reason: "unknown" };
+  // A token of another app is not this app's business, and a forged routing part never reaches (or creates) an object.
+  if (!parsed || parsed.appId !== app.id) return null;
+  return chainIdAuthentic(routingKey(env.KEY_ENCRYPTION_SECRET), app.id, parsed.userId, parsed.chainId) ? parsed : null;
+}
+
+/**
+ * Routes to the object from the token alone (no D1 read). Overlap window + reuse detection
+ * inside; `scope` (the scopes asked for, none = as granted) is checked there before anything is written.
+ */
+export async function rotateChain(env: Env, app: App, refreshToken: string, clientId: string, now = Date.now(), scope: string[] = []): Promise<RotateResult> {
+  if (!parseRefreshToken(refreshToken)) return { ok: false, reason: "malformed" };
+  const parsed = ownToken(env, app, refreshToken);
+  if (!parsed) return { ok: false, reason: "unknown" };
   const { userId, chainId } = parsed;
-  // A forged routing part never reaches (or creates) an object.
-  if (!chainIdAuthentic(routingKey(env.KEY_ENCRYPTION_SECRET), app.id, userId, chainId)) return { ok: false, reason: "unknown" };
-  const result = await chainsStub(env, app.id, userId).rotate(chainId, parsed.secret, clientId, now, rotationSettings(app));
+  const result = await chainsStub(env, app.id, userId).rotate(chainId, parsed.secret, clientId, now, rotationSettings(app), scope);
   if (!result.ok) {
     if (result.reason === "reused") {
       await indexEnded(env, app.id, userId, [chainId], now, [
@@ -146,6 +154,14 @@ export async function rotateChain(env: Env, app: App, refreshToken: string, clie
   };
 }
 
+/** RFC 7662: what a refresh token is, for the client it was issued to, without rotating it. */
+export async function inspectRefreshToken(env: Env, app: App, refreshToken: string, clientId: string, now = Date.now()): Promise<(Inspection & { active: true; userId: string }) | { active: false }> {
+  const parsed = ownToken(env, app, refreshToken);
+  if (!parsed) return { active: false };
+  const found = await chainsStub(env, app.id, parsed.userId).inspect(parsed.chainId, parsed.secret, clientId, now, rotationSettings(app));
+  return found.active ? { ...found, userId: parsed.userId } : found;
+}
+
 /** After claimsStale: store the rebuilt snapshot so the next refresh is D1-free again. */
 export async function updateChainClaims(env: Env, app: App, userId: string, chainId: string, claims: Record<string, unknown>): Promise<void> {
   await chainsStub(env, app.id, userId).updateClaims(chainId, JSON.stringify(claims));
@@ -153,9 +169,8 @@ export async function updateChainClaims(env: Env, app: App, userId: string, chai
 
 /** RFC 7009: ends the token's chain if the token is current/known and belongs to clientId; otherwise no-op. */
 export async function revokeRefreshToken(env: Env, app: App, refreshToken: string, clientId: string): Promise<void> {
-  const parsed = parseRefreshToken(refreshToken);
-  if (!parsed || parsed.appId !== app.id) return;
-  if (!chainIdAuthentic(routingKey(env.KEY_ENCRYPTION_SECRET), app.id, parsed.userId, parsed.chainId)) return;
+  const parsed = ownToken(env, app, refreshToken);
+  if (!parsed) return;
   const now = Date.now();
   const ended = await chainsStub(env, app.id, parsed.userId).revokeToken(parsed.chainId, parsed.secret, clientId, "revoked", now);
   if (ended) await indexEnded(env, app.id, parsed.userId, [parsed.chainId], now);

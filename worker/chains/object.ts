@@ -39,7 +39,10 @@ export interface StoredGrant {
 
 export type ObjectRotateResult =
   | { ok: true; secret: string; grant: StoredGrant; claimsStale: boolean }
-  | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" | "client_mismatch" };
+  | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" | "client_mismatch" | "invalid_scope" };
+
+/** What introspection may learn of a token (RFC 7662): only a usable token is active. */
+export type Inspection = { active: false } | { active: true; clientId: string; scope: string; issuedAt: number | null; expiresAt: number };
 
 export interface ObjectChainSummary {
   id: string;
@@ -125,6 +128,7 @@ function stateOf(row: ChainRow): ChainState {
     successorRecoverable: row.successor_wrap !== null,
     endedAt: row.ended_at,
     endReason: row.end_reason,
+    scope: row.scope,
   };
 }
 
@@ -244,23 +248,21 @@ export class RefreshChains extends DurableObject<Env> {
     });
   }
 
-  /** One refresh: rotate, replay the successor inside the window, or detect reuse. */
-  rotate(chainId: string, secret: string, clientId: string, now: number, settings: RotationSettings): ObjectRotateResult {
+  private isOlder(chainId: string): (hash: string) => boolean {
+    return (h) => this.sql.exec("SELECT 1 FROM older_token WHERE hash = ? AND chain_id = ?", h, chainId).toArray().length > 0;
+  }
+
+  /**
+   * One refresh: rotate, replay the successor inside the window, or detect reuse.
+   * `scope` is what the request asks for; a widening is refused before anything is written.
+   */
+  rotate(chainId: string, secret: string, clientId: string, now: number, settings: RotationSettings, scope: string[] = []): ObjectRotateResult {
     return this.ctx.storage.transactionSync((): ObjectRotateResult => {
       const row = this.row(chainId);
       if (!row) return { ok: false, reason: "unknown" };
       const presented = fromBase64url(secret);
       const hash = hashSecret(presented);
-      const outcome = decideRotation(
-        stateOf(row),
-        {
-          hash,
-          clientId,
-          isOlder: (h) => this.sql.exec("SELECT 1 FROM older_token WHERE hash = ? AND chain_id = ?", h, chainId).toArray().length > 0,
-        },
-        now,
-        settings,
-      );
+      const outcome = decideRotation(stateOf(row), { hash, clientId, isOlder: this.isOlder(chainId), scope }, now, settings);
       switch (outcome.action) {
         case "refuse":
           return { ok: false, reason: outcome.reason };
@@ -300,6 +302,28 @@ export class RefreshChains extends DurableObject<Env> {
         }
       }
     });
+  }
+
+  /**
+   * RFC 7662, read-only: whether a refresh by `clientId` with this token would succeed now,
+   * decided by the same rules as rotate but writing nothing (no rotation, no reuse
+   * detection: asking about an old token must not end the chain). The previous token
+   * inside the overlap window is active until the window closes.
+   */
+  inspect(chainId: string, secret: string, clientId: string, now: number, settings: RotationSettings): Inspection {
+    const row = this.row(chainId);
+    if (!row) return { active: false };
+    const outcome = decideRotation(stateOf(row), { hash: hashSecret(fromBase64url(secret)), clientId, isOlder: this.isOlder(chainId) }, now, settings);
+    if (outcome.action !== "rotate" && outcome.action !== "overlap") return { active: false };
+    const expiry = expiryOf(stateOf(row), settings);
+    let expiresAt = Math.min(expiry.idle, expiry.absolute);
+    let issuedAt: number | null = row.rotated_at ?? row.created_at;
+    if (outcome.action === "overlap") {
+      // The previous token stops working when the window closes; when it was issued is not kept.
+      expiresAt = Math.min(expiresAt, (row.rotated_at as number) + settings.refresh_overlap * 1000);
+      issuedAt = null;
+    }
+    return { active: true, clientId: row.client_id, scope: row.scope, issuedAt, expiresAt };
   }
 
   /** RFC 7009: ends the chain when the token is one it issued and the client owns it. */

@@ -21,6 +21,8 @@ export interface ChainState {
   successorRecoverable: boolean;
   endedAt: number | null;
   endReason: string | null;
+  /** The granted scopes, space separated. */
+  scope: string;
 }
 
 export type Outcome =
@@ -28,13 +30,15 @@ export type Outcome =
   | { action: "overlap" }
   | { action: "reuse" }
   | { action: "expired"; lifetime: "idle" | "absolute" }
-  | { action: "refuse"; reason: "unknown" | "revoked" | "expired" | "client_mismatch" };
+  | { action: "refuse"; reason: "unknown" | "revoked" | "expired" | "client_mismatch" | "invalid_scope" };
 
 export interface Presented {
   hash: string;
   clientId: string;
   /** True when the hash is one of the chain's tokens older than the previous one. */
   isOlder: (hash: string) => boolean;
+  /** Scopes the request asks for; empty or absent means all that were granted. */
+  scope?: string[];
 }
 
 /** Constant-time equality for two hex digests of equal length. */
@@ -65,7 +69,17 @@ export function decideRotation(chain: ChainState, presented: Presented, now: num
   const expiry = expiryOf(chain, settings);
   if (now >= expiry.absolute) return { action: "expired", lifetime: "absolute" };
   if (now >= expiry.idle) return { action: "expired", lifetime: "idle" };
-  if (isCurrent) return { action: "rotate" };
-  if (isPrevious && chain.successorRecoverable && overlapOpen(chain, now, settings)) return { action: "overlap" };
-  return { action: "reuse" };
+  const usable = isCurrent || (isPrevious && chain.successorRecoverable && overlapOpen(chain, now, settings));
+  if (!usable) return { action: "reuse" };
+  // Decided before anything is written: a refused widening must not use up the token
+  // (with overlap 0 the client's next, legitimate retry would otherwise read as reuse).
+  if (!scopeWithin(chain.scope, presented.scope)) return { action: "refuse", reason: "invalid_scope" };
+  return isCurrent ? { action: "rotate" } : { action: "overlap" };
+}
+
+/** True when every requested scope was granted (nothing requested: the grant as it is). */
+export function scopeWithin(granted: string, requested: string[] | undefined): boolean {
+  if (!requested || requested.length === 0) return true;
+  const have = new Set(granted.split(" ").filter(Boolean));
+  return requested.every((s) => have.has(s));
 }

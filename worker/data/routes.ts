@@ -64,12 +64,16 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 /** The `_acl` of a new entity: the caller is the creator unless master names one. */
+/**
+ * The `_acl` of a new entity. The creator "is automatically set to the authenticated user
+ * id" (Kinvey's ACL guide): a user's own create names itself whatever `_acl.creator` it
+ * sent (an SDK may send one it copied), and only master credentials choose another.
+ */
 function newAcl(c: KinveyContext, actor: Actor, raw: unknown): Acl {
   const creator = actor.kind === "user" ? actor.id : c.var.app.id;
   if (raw === undefined) return { creator };
   const acl = parseAcl(raw, creator);
-  if (acl.creator !== creator && actor.kind !== "master") throw new KinveyError("InsufficientCredentials", "Only master credentials may set _acl.creator.");
-  return acl;
+  return actor.kind === "master" ? acl : { ...acl, creator };
 }
 
 function queryOf(c: KinveyContext) {

@@ -82,6 +82,7 @@ export function documentClient(appId: string, url: string, metadata: ClientMetad
     allowedOrigins: [],
     scopes: [],
     refreshTokenDelivery: "body",
+    legacyScopes: false,
     registration: "document",
     audiences: [],
     metadata,

@@ -4,7 +4,7 @@
  */
 import type { Env } from "../env";
 import { normalizeOrigin, SettingsError, targetList } from "../tenancy/settings";
-import managementScopes from "./management-scopes.json";
+import { ACCEPTED_SCOPES, MANAGEMENT_SCOPES } from "./management-scopes";
 import { ALPHANUMERIC, randomId, randomToken, sha256Hex } from "../util/crypto";
 import { registeredScopes, type ClientMetadata } from "./client-registration";
 import { deleteClientConsentsStatement, deleteConsentsOfUnusedClientsStatement } from "./consents";
@@ -23,6 +23,7 @@ export interface ClientRow {
   allowed_origins: string;
   scopes: string;
   refresh_token_delivery: RefreshTokenDelivery;
+  legacy_scopes: number;
   created_at: number;
   registration: "operator" | "dynamic";
   audiences: string;
@@ -65,6 +66,8 @@ export interface Client {
   registrationTokenHash: string | null;
   createdAt: number;
   lastUsedAt: number | null;
+  /** Created before Kinde's scope catalogue: its older scope names keep their wider meaning (management-scopes.ts). */
+  legacyScopes: boolean;
 }
 
 export class ClientInputError extends Error {}
@@ -102,6 +105,7 @@ export function clientFromRow(row: ClientRow): Client {
     registrationTokenHash: row.registration_token_hash ?? null,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at ?? null,
+    legacyScopes: row.legacy_scopes === 1,
   };
 }
 
@@ -159,14 +163,14 @@ export function validRedirectUri(value: unknown): string {
   return value;
 }
 
-function list<T>(value: unknown, name: string, each: (v: unknown) => T): T[] {
+function list<T>(value: unknown, name: string, each: (v: unknown) => T, max = 50): T[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || value.length > 50) throw new ClientInputError(`${name} must be an array of at most 50 items`);
+  if (!Array.isArray(value) || value.length > max) throw new ClientInputError(`${name} must be an array of at most ${max} items`);
   return value.map(each);
 }
 
-/** Scopes an m2m client may hold for the management API (SPEC §7). */
-export const MANAGEMENT_SCOPES: readonly string[] = managementScopes;
+/** Scopes that management endpoints require (SPEC §7); any of ACCEPTED_SCOPES may be given. */
+export { MANAGEMENT_SCOPES };
 
 /**
  * Creates a client; the secret (confidential, m2m) is in this response only. `fixed` names
@@ -185,10 +189,15 @@ export async function createClient(env: Env, appId: string, input: Record<string
     if (!origin) throw new ClientInputError(`not an origin: ${String(v)}`);
     return origin;
   });
-  const scopes = list(input.scopes, "scopes", (v) => {
-    if (typeof v !== "string" || !MANAGEMENT_SCOPES.includes(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
-    return v;
-  });
+  const scopes = list(
+    input.scopes,
+    "scopes",
+    (v) => {
+      if (typeof v !== "string" || !ACCEPTED_SCOPES.has(v)) throw new ClientInputError(`unknown scope: ${String(v)}`);
+      return v;
+    },
+    ACCEPTED_SCOPES.size,
+  );
   let audiences: string[];
   try {
     audiences = input.audiences === undefined ? [] : targetList(input.audiences, "audiences");
@@ -225,6 +234,7 @@ export async function createClient(env: Env, appId: string, input: Record<string
     registrationTokenHash: null,
     createdAt: Date.now(),
     lastUsedAt: null,
+    legacyScopes: false,
   };
   return { ...clientView(client), ...(secret ? { client_secret: secret } : {}) };
 }
@@ -270,6 +280,7 @@ export async function createDynamicClient(env: Env, appId: string, metadata: Cli
     allowed_origins: "[]",
     scopes: "[]",
     refresh_token_delivery: "body",
+    legacy_scopes: 0,
     created_at: now,
     registration: "dynamic",
     audiences: "[]",

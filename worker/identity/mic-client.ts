@@ -36,6 +36,7 @@ export async function micClient(env: Env, appId: string, clientId: string): Prom
     allowedOrigins: [],
     scopes: [],
     refreshTokenDelivery: "body",
+    legacyScopes: false,
     // The app's own Kinvey SDK: first-party, so no consent screen (the SDK's API grant expects a 302 with the code).
     registration: "operator",
     audiences: [],

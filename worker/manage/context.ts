@@ -7,12 +7,14 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { ApiError, LatchError, RequestError, type ApiErrorCode } from "../http/errors";
 import { decodeBasic } from "../identity/credentials";
-import type { MANAGEMENT_SCOPES } from "../identity/clients";
+import { clientById } from "../identity/clients";
+import { scopePasses } from "../identity/management-scopes";
 import { appByHost, requestIssuer, type App } from "../tenancy/apps";
 import { secretMatchesHash } from "../util/crypto";
 import { verifyAccessToken } from "../tokens/verify";
 
-export type Scope = (typeof MANAGEMENT_SCOPES)[number];
+/** A management scope name (identity/management-scopes.json). */
+export type Scope = string;
 export type Caller = { kind: "master" } | { kind: "client"; clientId: string; scopes: ReadonlySet<string> };
 export type ManageEnv = { Bindings: Env; Variables: { app: App; caller: Caller } };
 export type ManageContext = Context<ManageEnv>;
@@ -69,12 +71,17 @@ export function tokenScopes(payload: Record<string, unknown>): Set<string> {
   return scopes;
 }
 
-/** Refuses token callers without `scope` (403); master credentials may do everything. */
-export function need(scope: Scope): MiddlewareHandler<ManageEnv> {
+/**
+ * Refuses token callers without `scope`, Kinde's name for the endpoint (403); `aliases` are
+ * the older names the endpoint also accepts (identity/management-scopes.ts says which
+ * clients they count for). Master credentials may do everything.
+ */
+export function need(scope: Scope, ...aliases: Scope[]): MiddlewareHandler<ManageEnv> {
   return async (c, next) => {
     const caller = c.var.caller;
-    if (caller.kind === "client" && !caller.scopes.has(scope)) {
-      throw new ApiError("FORBIDDEN", `The access token lacks the ${scope} scope.`);
+    if (caller.kind === "client") {
+      const legacy = async () => (await clientById(c.env, c.var.app.id, caller.clientId))?.legacyScopes === true;
+      if (!(await scopePasses(caller.scopes, scope, aliases, legacy))) throw new ApiError("FORBIDDEN", `The access token lacks the ${scope} scope.`);
     }
     await next();
   };

@@ -107,7 +107,7 @@ featureFlagRoutes.delete("/feature_flags/:key", need("delete:feature_flags"), as
 });
 
 /** Every flag with its app-wide value (Kinde's environment flags). */
-featureFlagRoutes.get("/environment/feature_flags", need("read:feature_flags"), async (c) => {
+featureFlagRoutes.get("/environment/feature_flags", need("read:environment_feature_flags", "read:feature_flags"), async (c) => {
   const { results } = await c.env.DB.prepare("SELECT * FROM feature_flags WHERE app_id = ? ORDER BY key").bind(c.var.app.id).all<FlagRow>();
   return ok(c, { feature_flags: Object.fromEntries(results.map((f) => [f.key, { type: wireType(f.type), value: f.default_value }])) });
 });

@@ -82,7 +82,7 @@ roleRoutes.delete("/roles/:roleId", need("delete:roles"), async (c) => {
   return ok(c, {}, 200, "ROLE_DELETED", "Role successfully deleted");
 });
 
-roleRoutes.get("/roles/:roleId/permissions", need("read:roles"), async (c) => {
+roleRoutes.get("/roles/:roleId/permissions", need("read:role_permissions", "read:roles"), async (c) => {
   const role = await loadKeyed(c, "roles", c.req.param("roleId"));
   const { items, nextToken } = await listPage<KeyedRow>(
     c,
@@ -94,7 +94,7 @@ roleRoutes.get("/roles/:roleId/permissions", need("read:roles"), async (c) => {
 });
 
 /** Kinde's bulk edit: `{permissions: [{id, operation?: "delete"}]}`; anything but delete adds. */
-roleRoutes.patch("/roles/:roleId/permissions", need("update:roles"), async (c) => {
+roleRoutes.patch("/roles/:roleId/permissions", need("update:role_permissions", "update:roles"), async (c) => {
   const role = await loadKeyed(c, "roles", c.req.param("roleId"));
   const body = await readJsonObject(c);
   onlyKeys(body, ["permissions"]);
@@ -113,13 +113,13 @@ roleRoutes.patch("/roles/:roleId/permissions", need("update:roles"), async (c) =
   return ok(c, { permissions_added: added, permissions_removed: removed }, 200, "PERMISSIONS_UPDATED", "Permissions successfully updated");
 });
 
-roleRoutes.delete("/roles/:roleId/permissions/:permissionId", need("update:roles"), async (c) => {
+roleRoutes.delete("/roles/:roleId/permissions/:permissionId", need("delete:role_permissions", "update:roles"), async (c) => {
   const role = await loadKeyed(c, "roles", c.req.param("roleId"));
   await changeRolePermissions(c, role, [], [c.req.param("permissionId")]);
   return ok(c, {}, 200, "PERMISSION_REMOVED", "Permission successfully removed from role");
 });
 
-roleRoutes.get("/roles/:roleId/users", need("read:roles"), async (c) => {
+roleRoutes.get("/roles/:roleId/users", need("read:organization_user_roles", "read:roles"), async (c) => {
   const role = await loadKeyed(c, "roles", c.req.param("roleId"));
   const { items, nextToken } = await listPage<{ id: string; created_at: number }>(
     c,

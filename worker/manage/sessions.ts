@@ -19,7 +19,7 @@ async function userOf(c: ManageContext): Promise<string> {
   return id;
 }
 
-sessionRoutes.get("/users/:userId/sessions", need("read:sessions"), async (c) => {
+sessionRoutes.get("/users/:userId/sessions", need("read:user_sessions", "read:sessions"), async (c) => {
   const userId = await userOf(c);
   const [rows, chains] = await Promise.all([liveSessionsOfUser(c.env, c.var.app.id, userId), listUserChains(c.env, c.var.app.id, userId)]);
   const sessions = [
@@ -48,7 +48,7 @@ sessionRoutes.get("/users/:userId/sessions", need("read:sessions"), async (c) =>
   return ok(c, { has_more: false, sessions });
 });
 
-sessionRoutes.delete("/users/:userId/sessions", need("delete:sessions"), async (c) => {
+sessionRoutes.delete("/users/:userId/sessions", need("delete:user_sessions", "delete:sessions"), async (c) => {
   const userId = await userOf(c);
   const app = c.var.app;
   const now = Date.now();
@@ -61,7 +61,7 @@ sessionRoutes.delete("/users/:userId/sessions", need("delete:sessions"), async (
 });
 
 /** Latch addition: end one session (a browser/Kinvey session id or a refresh chain id). */
-sessionRoutes.delete("/users/:userId/sessions/:sessionId", need("delete:sessions"), async (c) => {
+sessionRoutes.delete("/users/:userId/sessions/:sessionId", need("delete:user_sessions", "delete:sessions"), async (c) => {
   const userId = await userOf(c);
   const sessionId = c.req.param("sessionId");
   const app = c.var.app;

@@ -41,7 +41,7 @@ function idField(body: Record<string, unknown>, key: string): string {
 
 // --- roles
 
-userAccessRoutes.get("/users/:userId/roles", need("read:user_roles"), async (c) => {
+userAccessRoutes.get("/users/:userId/roles", need("read:organization_user_roles", "read:user_roles"), async (c) => {
   const userId = await userOf(c);
   const { items, nextToken } = await listPage<KeyedRow>(
     c,
@@ -52,7 +52,7 @@ userAccessRoutes.get("/users/:userId/roles", need("read:user_roles"), async (c) 
   return ok(c, { roles: items.map(keyedView), ...(nextToken ? { next_token: nextToken } : {}) });
 });
 
-userAccessRoutes.post("/users/:userId/roles", need("create:user_roles"), async (c) => {
+userAccessRoutes.post("/users/:userId/roles", need("create:organization_user_roles", "create:user_roles"), async (c) => {
   const userId = await userOf(c);
   const body = await readJsonObject(c);
   onlyKeys(body, ["role_id"]);
@@ -68,7 +68,7 @@ userAccessRoutes.post("/users/:userId/roles", need("create:user_roles"), async (
   return ok(c, {}, 201, "ROLE_ADDED", "Role successfully added to user");
 });
 
-userAccessRoutes.delete("/users/:userId/roles/:roleId", need("delete:user_roles"), async (c) => {
+userAccessRoutes.delete("/users/:userId/roles/:roleId", need("delete:organization_user_roles", "delete:user_roles"), async (c) => {
   const userId = await userOf(c);
   const role = await loadKeyed(c, "roles", c.req.param("roleId"));
   await change(
@@ -84,7 +84,7 @@ userAccessRoutes.delete("/users/:userId/roles/:roleId", need("delete:user_roles"
 // --- permissions
 
 /** Effective permissions: direct ones and those of the user's roles, each with its roles. */
-userAccessRoutes.get("/users/:userId/permissions", need("read:user_permissions"), async (c) => {
+userAccessRoutes.get("/users/:userId/permissions", need("read:organization_user_permissions", "read:user_permissions"), async (c) => {
   const userId = await userOf(c);
   const { results } = await c.env.DB.prepare(
     `SELECT p.id, p.key, p.name, p.description, NULL AS role_id, NULL AS role_key
@@ -109,7 +109,7 @@ userAccessRoutes.get("/users/:userId/permissions", need("read:user_permissions")
   return ok(c, { permissions: [...byId.values()] });
 });
 
-userAccessRoutes.post("/users/:userId/permissions", need("create:user_permissions"), async (c) => {
+userAccessRoutes.post("/users/:userId/permissions", need("create:organization_user_permissions", "create:user_permissions"), async (c) => {
   const userId = await userOf(c);
   const body = await readJsonObject(c);
   onlyKeys(body, ["permission_id"]);
@@ -124,7 +124,7 @@ userAccessRoutes.post("/users/:userId/permissions", need("create:user_permission
   return ok(c, {}, 201, "PERMISSION_ADDED", "Permission successfully added to user");
 });
 
-userAccessRoutes.delete("/users/:userId/permissions/:permissionId", need("delete:user_permissions"), async (c) => {
+userAccessRoutes.delete("/users/:userId/permissions/:permissionId", need("delete:organization_user_permissions", "delete:user_permissions"), async (c) => {
   const userId = await userOf(c);
   const permission = await loadKeyed(c, "permissions", c.req.param("permissionId"));
   await change(

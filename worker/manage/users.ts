@@ -202,7 +202,7 @@ userRoutes.delete("/user", need("delete:users"), async (c) => {
  * plain `password` and hashes it itself, and says so rather than store a foreign hash.
  * Every session and refresh chain of the user ends: an operator reset is a lock-out.
  */
-userRoutes.put("/users/:userId/password", need("update:users"), async (c) => {
+userRoutes.put("/users/:userId/password", need("update:user_passwords", "update:users"), async (c) => {
   const row = await loadUser(c, c.req.param("userId"));
   const body = await readJsonObject(c);
   if (body.hashed_password !== undefined) bad("Importing hashed passwords is not supported; send the new password as `password`.", "HASHED_PASSWORD_UNSUPPORTED");
@@ -219,7 +219,7 @@ userRoutes.put("/users/:userId/password", need("update:users"), async (c) => {
 });
 
 /** Kinde's "refresh user claims": the next refresh of any of the user's chains rebuilds its claims. */
-userRoutes.post("/users/:userId/refresh_claims", need("update:users"), async (c) => {
+userRoutes.post("/users/:userId/refresh_claims", need("update:user_refresh_claims", "update:users"), async (c) => {
   const row = await loadUser(c, c.req.param("userId"));
   await bumpUserClaimsStatement(c.env, c.var.app.id, row.id).run();
   await invalidateClaims(c.env, c.var.app.id, [row.id]);

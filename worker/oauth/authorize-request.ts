@@ -147,6 +147,18 @@ export function checkAuthorizeRequest(params: URLSearchParams, client: Client | 
   };
 }
 
+/** Fields only the hosted sign-in and sign-up forms post. */
+const FORM_FIELDS = ["csrf", "action", "username", "password", "email"];
+
+/**
+ * A POST to /oauth2/auth carrying none of the hosted form's own fields is an authorization
+ * request sent by POST (OIDC Core §3.1.2.1), sent on to the GET. Anything with one of them
+ * is the form, and keeps its CSRF and Origin checks.
+ */
+export function isAuthorizationRequestPost(form: URLSearchParams): boolean {
+  return !FORM_FIELDS.some((name) => form.has(name));
+}
+
 /** The redirect URI with `params` added to its query (existing query kept). */
 export function redirectWith(redirectUri: string, params: Record<string, string | null | undefined>): string {
   const url = new URL(redirectUri);

@@ -23,7 +23,7 @@ import { requestHost } from "../tenancy/host";
 import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
 import { LoginPage, SignupPage } from "../ui/login";
 import { ErrorPage } from "../ui/message";
-import { checkAuthorizeRequest, redirectWith, type AuthorizeRequest } from "./authorize-request";
+import { checkAuthorizeRequest, isAuthorizationRequestPost, redirectWith, type AuthorizeRequest } from "./authorize-request";
 import { noteClientUse, resolveClient } from "./client-lookup";
 import { issueCode } from "./codes";
 import { askConsent } from "./consent";
@@ -144,11 +144,14 @@ export async function authorizeGet(c: OAuthContext): Promise<Response> {
 export async function authorizePost(c: OAuthContext): Promise<Response> {
   const { app, issuer } = c.var;
   const host = requestHost(c);
+  const form = await readForm(c);
+  // OIDC Core §3.1.2.1: the authorization request may arrive by POST. It is sent on as the
+  // GET: a cross-site POST carries no SameSite=Lax session cookie, the GET navigation does.
+  if (isAuthorizationRequestPost(form)) return c.redirect(`/oauth2/auth?${new URLSearchParams(carried(form))}`, 303);
   const origin = c.req.header("origin");
   if (origin && origin !== "null" && origin !== issuer) {
     return htmlPage(ErrorPage({ error: "invalid_request", description: "This form was posted from another site." }), 403);
   }
-  const form = await readForm(c);
   const fields = carried(form);
   const params = new URLSearchParams(fields);
   const checked = await check(c, params, 303);

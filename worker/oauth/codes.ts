@@ -49,7 +49,7 @@ export interface Issued {
 export type ConsumedCode =
   | { ok: true; codeHash: string; grant: CodeGrant; expiresAt: number }
   | { ok: false; reason: "unknown" }
-  | { ok: false; reason: "replayed"; userId: string; issued: Issued | null };
+  | { ok: false; reason: "replayed"; userId: string; clientId: string; codeChallenge: string | null; issued: Issued | null };
 
 export async function issueCode(env: Env, appId: string, grant: CodeGrant, now = Date.now()): Promise<string> {
   const code = randomToken();
@@ -119,9 +119,18 @@ export async function consumedResult(env: Env, appId: string, codeHash: string, 
       },
     };
   }
-  const used = await env.DB.prepare("SELECT user_id, issued FROM auth_codes WHERE code_hash = ? AND app_id = ?").bind(codeHash, appId).first<Pick<CodeRow, "user_id" | "issued">>();
+  const used = await env.DB.prepare("SELECT user_id, client_id, code_challenge, issued FROM auth_codes WHERE code_hash = ? AND app_id = ?")
+    .bind(codeHash, appId)
+    .first<Pick<CodeRow, "user_id" | "client_id" | "code_challenge" | "issued">>();
   if (!used) return { ok: false, reason: "unknown" };
-  return { ok: false, reason: "replayed", userId: used.user_id, issued: used.issued ? (JSON.parse(used.issued) as Issued) : null };
+  return {
+    ok: false,
+    reason: "replayed",
+    userId: used.user_id,
+    clientId: used.client_id,
+    codeChallenge: used.code_challenge,
+    issued: used.issued ? (JSON.parse(used.issued) as Issued) : null,
+  };
 }
 
 /** Records what an exchange issued, for revocation on replay. */

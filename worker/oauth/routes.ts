@@ -12,8 +12,8 @@ import { oauthCors } from "./cors";
 import { metadata } from "./discovery";
 import { introspectEndpoint } from "./introspect";
 import { jwksEndpoint } from "./jwks";
-import { logoutGet } from "./logout";
 import { micAuthorizeGet, micAuthorizePost } from "./mic";
+import { logoutFormPost, logoutGet } from "./logout";
 import { revokeEndpoint } from "./revoke";
 import { tokenEndpoint } from "./token";
 import { userinfoEndpoint } from "./userinfo";
@@ -87,4 +87,6 @@ oauthRoutes.put(`${REGISTER}/:clientId`, updateRegistration);
 oauthRoutes.delete(`${REGISTER}/:clientId`, deleteRegistration);
 oauthRoutes.use(CONSENT_PATH, only("POST"));
 oauthRoutes.post(CONSENT_PATH, consentPost);
+// Form posts only; cookie mode's fetch POST /logout goes on to the browser face.
+oauthRoutes.use("/logout", logoutFormPost);
 

@@ -7,7 +7,7 @@ import { tokenJson, type OAuthEnv } from "./context";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import { clientCredentialsGrant } from "./grants/client-credentials";
 import { refreshTokenGrant } from "./grants/refresh-token";
-import { moveRefreshTokenToCookie, refreshTokenFromCookie } from "../sessions/refresh-cookie";
+import { putRefreshTokenInCookie, refreshTokenFromCookie } from "../sessions/refresh-cookie";
 import { isAllowedOrigin } from "../tenancy/origins";
 import { requestHost } from "../tenancy/host";
 
@@ -19,15 +19,17 @@ export const tokenEndpoint: Handler<OAuthEnv> = async (c) => {
   const grantType = form.get("grant_type");
   if (!grantType) throw new OAuthError("invalid_request", "grant_type is required.");
   const client = await authenticateClient(c.env, c.var.app.id, c.req.header("authorization"), form);
-  // Browser exchange mode (SPEC §6): a cookie-delivery client called from an allow-listed
-  // Origin gets its refresh token as the partitioned cookie (identity/clients.ts says why).
+  // Browser exchange mode (SPEC §6): a client called from an allow-listed Origin gets its
+  // refresh token in the partitioned cookie, instead of the body for a cookie-delivery
+  // client, besides it for a body-delivery one (identity/clients.ts, sessions/refresh-cookie.ts).
   const origin = c.req.header("origin");
-  const browser = client.refreshTokenDelivery === "cookie" && origin !== undefined && (await isAllowedOrigin(c.env, c.var.app, origin));
+  const browser = origin !== undefined && (await isAllowedOrigin(c.env, c.var.app, origin));
+  const keepInBody = client.refreshTokenDelivery === "body";
   const site = { app: c.var.app, host: requestHost(c) };
   switch (grantType) {
     case "authorization_code": {
       const body = await authorizationCodeGrant(c, client, form);
-      if (browser) moveRefreshTokenToCookie(c, c.var.app, site.host, client.id, body);
+      if (browser) putRefreshTokenInCookie(c, c.var.app, site.host, client.id, body, keepInBody);
       return tokenJson(c, body);
     }
     case "refresh_token": {
@@ -35,7 +37,7 @@ export const tokenEndpoint: Handler<OAuthEnv> = async (c) => {
       const fromCookie = browser && !form.has("refresh_token") ? refreshTokenFromCookie(c.req.header("cookie"), site) : null;
       if (fromCookie) form.set("refresh_token", fromCookie);
       const body = await refreshTokenGrant(c, client, form);
-      if (browser) moveRefreshTokenToCookie(c, c.var.app, site.host, client.id, body);
+      if (browser) putRefreshTokenInCookie(c, c.var.app, site.host, client.id, body, keepInBody);
       return tokenJson(c, body);
     }
     case "client_credentials":

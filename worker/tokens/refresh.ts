@@ -17,8 +17,9 @@ export type Refreshed =
   | { ok: true; userId: string; chainId: string; refreshToken: string; grant: ChainGrant; claims: UserClaims; audience: string[] }
   | { ok: false; reason: RefreshFailure };
 
-export async function refreshChain(env: Env, app: App, refreshToken: string, clientId: string): Promise<Refreshed> {
-  const rotated = await rotateChain(env, app, refreshToken, clientId);
+/** `scope`: the scopes the request asks for (none: as granted); a widening is refused without using the token up. */
+export async function refreshChain(env: Env, app: App, refreshToken: string, clientId: string, scope: string[] = []): Promise<Refreshed> {
+  const rotated = await rotateChain(env, app, refreshToken, clientId, Date.now(), scope);
   if (!rotated.ok) return rotated;
   const { userId, chainId, grant } = rotated;
   if (!methodSatisfies(app.settings.auth_policy, grant.authMethod)) {

@@ -1,7 +1,14 @@
 /**
  * grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636, SPEC §4). The code is consumed
  * first, atomically; every later check failing leaves it consumed (a code gets one try).
- * A replayed code ends the refresh chain its first exchange started.
+ *
+ * A replayed code ends the refresh chain its first exchange started (RFC 6749 §10.5, OAuth
+ * 2.1 §4.1.3), but only when the replay itself would have passed: the code's own client
+ * (authenticated before the grant runs) and, for a PKCE code, its code_verifier. A replay
+ * that fails PKCE or comes from another client proves only that someone saw the code,
+ * which PKCE and client authentication exist to make harmless: it answers `invalid_grant`
+ * and ends nothing, so a stranger cannot kill a user's fresh sign-in with a code it read
+ * in a log or a Referer.
  */
 import { endChain, startChain } from "../../chains/api";
 import { OAuthError } from "../../http/errors";
@@ -43,7 +50,9 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   const consumed = await consumedResult(env, app.id, codeHash, consumedRows);
   if (!consumed.ok) {
     if (consumed.reason === "replayed") {
-      if (consumed.issued) await endChain(env, app.id, consumed.userId, consumed.issued.chainId, "code_replay");
+      if (consumed.issued && (await replayProvesLeak(consumed, client, verifier))) {
+        await endChain(env, app.id, consumed.userId, consumed.issued.chainId, "code_replay");
+      }
       throw new OAuthError("invalid_grant", "The authorization code was already used.");
     }
     throw new OAuthError("invalid_grant", "The authorization code is not valid.");
@@ -103,4 +112,11 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
     recorded,
   ]);
   return body;
+}
+
+/** A replay by the code's own client with its own verifier: the code and its secret leaked, or the client misbehaves. */
+async function replayProvesLeak(code: { clientId: string; codeChallenge: string | null }, client: Client, verifier: string | null): Promise<boolean> {
+  if (code.clientId !== client.id) return false;
+  if (code.codeChallenge === null) return verifier === null;
+  return verifier !== null && (await verifierMatches(verifier, code.codeChallenge));
 }

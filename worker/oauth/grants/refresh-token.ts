@@ -20,6 +20,7 @@ const REFUSALS: Record<RefreshFailure, string> = {
   client_mismatch: "The refresh token was issued to another client.",
   auth_policy: PASSKEY_REQUIRED_MESSAGE,
   user_inactive: "The user of this refresh token is no longer active.",
+  invalid_scope: "A refresh cannot widen the granted scope.",
 };
 
 export async function refreshTokenGrant(c: OAuthContext, client: Client, form: URLSearchParams): Promise<Record<string, unknown>> {
@@ -31,10 +32,12 @@ export async function refreshTokenGrant(c: OAuthContext, client: Client, form: U
   if (!token) throw new OAuthError("invalid_request", "refresh_token is required.");
   const targets = requestedTargets(form);
   if (!targets.ok) throw new OAuthError(targets.error, targets.description);
-  const refreshed = await refreshChain(env, app, token, client.id);
-  if (!refreshed.ok) throw new OAuthError("invalid_grant", REFUSALS[refreshed.reason]);
-  const scope = narrowScope(parseScope(refreshed.grant.scope), parseScope(form.get("scope")));
-  if (!scope) throw new OAuthError("invalid_scope", "A refresh cannot widen the granted scope.");
+  const requested = parseScope(form.get("scope"));
+  // The chain's object checks the scope before it rotates, so a refused widening leaves the token usable.
+  const refreshed = await refreshChain(env, app, token, client.id, requested);
+  if (!refreshed.ok) throw new OAuthError(refreshed.reason === "invalid_scope" ? "invalid_scope" : "invalid_grant", REFUSALS[refreshed.reason]);
+  const scope = narrowScope(parseScope(refreshed.grant.scope), requested);
+  if (!scope) throw new OAuthError("invalid_scope", REFUSALS.invalid_scope);
   // The chain keeps every resource of the sign-in; one refresh may ask for fewer (RFC 8707 §2.2).
   const audience = narrowTargets(refreshed.audience, targets.targets, client.id);
   if (!audience) throw new OAuthError("invalid_target", TARGET_WIDENED);
