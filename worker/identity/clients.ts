@@ -289,10 +289,13 @@ export async function createDynamicClient(env: Env, appId: string, metadata: Cli
     last_used_at: now,
   };
   await env.DB.prepare(
-    `INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, refresh_token_delivery, created_at, registration, audiences, metadata, registration_token_hash, last_used_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO clients (id, app_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, allowed_origins, scopes, refresh_token_delivery, legacy_scopes, created_at, registration, audiences, metadata, registration_token_hash, last_used_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
-    .bind(...(Object.values(row) as (string | number | null)[]))
+    .bind(
+      row.id, row.app_id, row.name, row.type, row.secret_hash, row.redirect_uris, row.post_logout_redirect_uris, row.allowed_origins, row.scopes,
+      row.refresh_token_delivery, row.legacy_scopes, row.created_at, row.registration, row.audiences, row.metadata, row.registration_token_hash, row.last_used_at,
+    )
     .run();
   return { client: clientFromRow(row), secret, registrationToken };
 }
