@@ -14,6 +14,7 @@
 // connection's next request); codes are a pool split over the connections, each used once.
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import { inclusive, startProfile, summarise } from "./lib/profile.mjs";
 import { adminHeaders, applyMigrations, basicAuth, bundle, fmt, jsonClient, loadColumns, machineLine, measure, printTable, requireWrk, startMiniflare } from "./lib/harness.mjs";
 
 requireWrk();
@@ -45,7 +46,11 @@ const FORM = { "Content-Type": "application/x-www-form-urlencoded" };
 const POOL = Number(process.env.CODE_POOL ?? 3000);
 
 const [latchPath, openauthPath, wopPath] = await Promise.all([bundle("bench/bench-worker.ts"), bundle("bench/peers/openauth-worker.ts"), bundle("bench/peers/wop-worker.ts")]);
-const latch = await startMiniflare({ scriptPath: latchPath });
+// PROFILE="code:latch RS256" (scenario:system) also takes a V8 CPU profile of that cell in the
+// Latch worker through Miniflare's inspector port and prints where the time went.
+const PROFILE = process.env.PROFILE;
+const INSPECTOR = 9229 + (process.pid % 500);
+const latch = await startMiniflare({ scriptPath: latchPath, options: PROFILE ? { inspectorPort: INSPECTOR } : {} });
 const openauth = await startMiniflare({ scriptPath: openauthPath, latch: false, options: { kvNamespaces: ["KV"] } });
 const wop = await startMiniflare({ scriptPath: wopPath, latch: false, options: { kvNamespaces: ["OAUTH_KV"] } });
 try {
@@ -166,11 +171,19 @@ try {
     },
   ];
 
+  const printProfile = (profile, n) => {
+    for (const [title, { total, functions }] of [["self", summarise(profile)], ["inclusive", inclusive(profile)]]) {
+      console.log(`\nprofile (${title} time, ms per measured request; ${(total / n).toFixed(2)} ms sampled in all):`);
+      for (const [fn, ms] of functions) console.log(`  ${(ms / n).toFixed(3).padStart(7)}  ${fn}`);
+    }
+  };
   const rows = [];
   for (const c of LEVELS) {
     for (const cell of cells) {
       const { mf, ...opts } = await cell.make(c);
+      const profiling = PROFILE === `${cell.scenario}:${cell.system}` ? await startProfile(INSPECTOR) : null;
       const r = await measure({ origin: mf.origin, workerdPid: mf.workerdPid, concurrency: c, seconds: SECONDS, ...opts });
+      if (profiling) printProfile(await profiling(), r.n);
       rows.push({ c, scenario: cell.scenario, system: cell.system, ...r });
       log(`C=${c} ${cell.scenario} ${cell.system}: ${fmt.int(r.rps)} req/s, p50 ${fmt.ms(r.p50)} ms, workerd ${fmt.cpu(r.workerdCpuMs)} ms/req${r.errors ? `, ${r.errors} errors` : ""}`);
     }
