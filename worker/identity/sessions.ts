@@ -146,7 +146,7 @@ export function deleteAllUserSessionsStatement(env: Env, appId: string, userId: 
   return env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND user_id = ?").bind(appId, userId);
 }
 
-/** The id of the live session named by the SQL expression `idSql` over ?1 (app id) and ?2 (`value`); ?3 is now. */
-export function liveSessionWhereStatement(env: Env, appId: string, idSql: string, value: string, now: number): D1PreparedStatement {
-  return env.DB.prepare(`SELECT id FROM sessions WHERE app_id = ?1 AND id = ${idSql} AND (expires_at IS NULL OR expires_at > ?3)`).bind(appId, value, now);
+/** SQL: whether the session named by `idSql` (over ?1, the app id) is live at ?3 (now), for a caller's column. */
+export function liveSessionSql(idSql: string): string {
+  return `EXISTS (SELECT 1 FROM sessions WHERE app_id = ?1 AND id = ${idSql} AND (expires_at IS NULL OR expires_at > ?3))`;
 }

@@ -5,10 +5,9 @@
  */
 import { endChain, startChain } from "../../chains/api";
 import { OAuthError } from "../../http/errors";
-import { assembleClaims, claimsQueries } from "../../identity/claims";
+import { claimsOfRow, userClaimsStatement } from "../../identity/claims";
 import type { Client } from "../../identity/clients";
-import { liveSessionWhereStatement } from "../../identity/sessions";
-import { activeUserWhereStatement, type UserRow } from "../../identity/users";
+import { liveSessionSql } from "../../identity/sessions";
 import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../identity/auth-policy";
 import { codeHashOf, consumedResult, consumeStatement, recordIssuedStatement, SESSION_OF_CODE, USER_OF_CODE } from "../codes";
 import type { OAuthContext } from "../context";
@@ -29,13 +28,12 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   const now = Date.now();
   const codeHash = await codeHashOf(code);
   if (!codeHash) throw new OAuthError("invalid_grant", "The authorization code is not valid.");
-  // One round trip: consume the code and read its user, session and claims with it. The
-  // reads are discarded unless this request is the one that consumed the code.
-  const [consumedRows, users, sessions, ...claimResults] = await env.DB.batch([
+  // One round trip of two statements: consume the code, and read its user, the user's whole
+  // claims snapshot and whether its session is live as one row. The read is discarded unless
+  // this request is the one that consumed the code.
+  const [consumedRows, read] = await env.DB.batch([
     consumeStatement(env, app.id, codeHash, now),
-    activeUserWhereStatement(env, app.id, USER_OF_CODE, codeHash),
-    liveSessionWhereStatement(env, app.id, SESSION_OF_CODE, codeHash, now),
-    ...claimsQueries(env, app.id, codeHash, USER_OF_CODE),
+    userClaimsStatement(env, app.id, codeHash, { idSql: USER_OF_CODE, activeOnly: true, extraColumns: `${liveSessionSql(SESSION_OF_CODE)} AS x_session_live`, extraParams: [now] }),
   ]);
   const consumed = await consumedResult(env, app.id, codeHash, consumedRows);
   if (!consumed.ok) {
@@ -58,10 +56,10 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
     throw new OAuthError("invalid_grant", "code_verifier given but the authorization request had no code_challenge.");
   }
 
-  const user = users?.results[0] as UserRow | undefined;
-  if (!user) throw new OAuthError("invalid_grant", "The user of this code is no longer active.");
-  if (!sessions?.results.length) throw new OAuthError("invalid_grant", "The sign-in session of this code has ended.");
-  const claims = assembleClaims(user, claimResults);
+  const found = claimsOfRow(read?.results[0]);
+  if (!found) throw new OAuthError("invalid_grant", "The user of this code is no longer active.");
+  if (!found.extra.session_live) throw new OAuthError("invalid_grant", "The sign-in session of this code has ended.");
+  const { user, claims } = found;
 
   let refreshToken: string | null = null;
   let recorded: Promise<unknown> = Promise.resolve();
