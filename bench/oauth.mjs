@@ -15,7 +15,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { inclusive, startProfile, summarise } from "./lib/profile.mjs";
-import { adminHeaders, applyMigrations, basicAuth, bundle, fmt, jsonClient, loadColumns, machineLine, measure, printTable, requireWrk, startMiniflare } from "./lib/harness.mjs";
+import { adminHeaders, applyMigrations, basicAuth, bundle, fmt, jsonClient, latchCounters, loadColumns, machineLine, measure, printTable, requireWrk, startMiniflare } from "./lib/harness.mjs";
 
 requireWrk();
 const LEVELS = (process.env.LEVELS ?? "1,4").split(",").map(Number);
@@ -182,7 +182,7 @@ try {
     for (const cell of cells) {
       const { mf, ...opts } = await cell.make(c);
       const profiling = PROFILE === `${cell.scenario}:${cell.system}` ? await startProfile(INSPECTOR) : null;
-      const r = await measure({ origin: mf.origin, workerdPid: mf.workerdPid, concurrency: c, seconds: SECONDS, ...opts });
+      const r = await measure({ origin: mf.origin, workerdPid: mf.workerdPid, concurrency: c, seconds: SECONDS, ...(mf === latch && cell.scenario !== "hello" ? { counters: latchCounters(latch.origin) } : {}), ...opts });
       if (profiling) printProfile(await profiling(), r.n);
       rows.push({ c, scenario: cell.scenario, system: cell.system, ...r });
       log(`C=${c} ${cell.scenario} ${cell.system}: ${fmt.int(r.rps)} req/s, p50 ${fmt.ms(r.p50)} ms, workerd ${fmt.cpu(r.workerdCpuMs)} ms/req${r.errors ? `, ${r.errors} errors` : ""}`);

@@ -263,6 +263,9 @@ export async function wrk({ origin, concurrency, seconds, request, mode = "plain
  * last items on; "consume" gives the warm-up the first fifth of the pool and the run the rest.
  */
 export async function measure(opts, { warmup = 1 } = {}) {
+  // `counters` (Latch's bench worker): read-and-reset before the measured run, read after it.
+  const { counters, ...rest } = opts;
+  opts = rest;
   let measured = opts;
   if (warmup > 0) {
     if (opts.mode === "consume") {
@@ -274,7 +277,12 @@ export async function measure(opts, { warmup = 1 } = {}) {
       if (opts.mode === "rotate") measured = { ...opts, items: w.last };
     }
   }
+  if (counters) await counters();
   const r = await wrk(measured);
+  if (counters) {
+    const k = await counters();
+    Object.assign(r, { d1PerReq: k.requests ? k.d1 / k.requests : NaN, doPerReq: k.requests ? k.durableObject / k.requests : NaN });
+  }
   if (r.errors) console.error(`  ${r.errors} errors, first: ${r.firstError}`);
   return r;
 }
@@ -295,6 +303,8 @@ export const loadColumns = (ref) => [
   ...(ref ? [["p50 ÷ hello", (r) => fmt.ratio(r.p50 / ref(r).p50)]] : []),
   ["workerd CPU ms/req", (r) => fmt.cpu(r.workerdCpuMs)],
   ["gen CPU ms/req", (r) => fmt.cpu(r.genCpuMs)],
+  ["D1 trips/req", (r) => (Number.isFinite(r.d1PerReq) ? r.d1PerReq.toFixed(2) : "")],
+  ["DO calls/req", (r) => (Number.isFinite(r.doPerReq) ? r.doPerReq.toFixed(2) : "")],
   ["errors", (r) => String(r.errors) + (r.exhausted ? " (pool ran out)" : "")],
   ["load 1m", (r) => r.load1.toFixed(1)],
 ];
@@ -313,3 +323,6 @@ export function machineLine(extra = "") {
   const [l1, l5, l15] = loadavg().map((x) => x.toFixed(2));
   return `node ${process.version}, ${cpus().length} CPUs, load average ${l1} ${l5} ${l15}${extra ? `; ${extra}` : ""}`;
 }
+
+/** The D1 and Durable Object call counters of a Latch bench worker (bench-worker.ts), for measure(). */
+export const latchCounters = (origin) => async () => (await fetch(`${origin}/__bench/counters`)).json();
