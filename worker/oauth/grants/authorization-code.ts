@@ -3,7 +3,7 @@
  * first, atomically; every later check failing leaves it consumed (a code gets one try).
  * A replayed code ends the refresh chain its first exchange started.
  */
-import { endChain, startChain } from "../../chains/api";
+import { ChainStartRefused, endChain, newUserChainId, startChain } from "../../chains/api";
 import { OAuthError } from "../../http/errors";
 import { claimsOfRow, userClaimsStatement } from "../../identity/claims";
 import type { Client } from "../../identity/clients";
@@ -62,23 +62,34 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   const { user, claims } = found;
 
   let refreshToken: string | null = null;
-  let recorded: Promise<unknown> = Promise.resolve();
   if (wantsOffline(grant.scope)) {
-    const started = await startChain(env, app, user.id, {
-      clientId: client.id,
-      sessionId: grant.sessionId,
-      scope: grant.scope.join(" "),
-      authTime: grant.authTime,
-      authMethod: grant.authMethod,
-      claims: snapshotOf(claims, grant.audience),
-    });
-    refreshToken = started.refreshToken;
-    // Written while the tokens are signed; the response waits for both, so a replay that
-    // arrives after it can always find the chain to end.
-    recorded = recordIssuedStatement(env, consumed.codeHash, { chainId: started.chainId }).run();
+    // The chain id is recorded on the code in the same batch as the chain's index row, before
+    // the chain starts: a replay from then on ends it, and if the replay gets there first the
+    // object keeps the id as ended and refuses this start (the code then fails both times).
+    const chainId = newUserChainId(env, app.id, user.id);
+    try {
+      const started = await startChain(
+        env,
+        app,
+        user.id,
+        {
+          clientId: client.id,
+          sessionId: grant.sessionId,
+          scope: grant.scope.join(" "),
+          authTime: grant.authTime,
+          authMethod: grant.authMethod,
+          claims: snapshotOf(claims, grant.audience),
+        },
+        Date.now(),
+        { chainId, alongside: [recordIssuedStatement(env, consumed.codeHash, { chainId })] },
+      );
+      refreshToken = started.refreshToken;
+    } catch (err) {
+      if (err instanceof ChainStartRefused) throw new OAuthError("invalid_grant", "The authorization code was already used.");
+      throw err;
+    }
   }
-  const [body] = await Promise.all([
-    userTokenResponse(env, app, {
+  return userTokenResponse(env, app, {
       issuer: c.var.issuer,
       userId: user.id,
       clientId: client.id,
@@ -88,10 +99,7 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
       authTime: grant.authTime,
       authMethod: grant.authMethod,
       claims,
-      nonce: grant.nonce,
-      refreshToken,
-    }),
-    recorded,
-  ]);
-  return body;
+    nonce: grant.nonce,
+    refreshToken,
+  });
 }
