@@ -17,14 +17,14 @@
 // DO calls per request are counted in the worker and printed. EXPLAIN QUERY PLAN of the compiled
 // list and count statements is printed so a miss can be explained. Load: wrk, C connections.
 //
-// Env knobs: BENCH_SECONDS (per measurement, default 3), BENCH_CONCURRENCY (default "8,32").
+// Env knobs: BENCH_SECONDS (per measurement, default 2), BENCH_CONCURRENCY (default "8,32").
 import { createHash, randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { adminHeaders, applyMigrations, bundle, fmt, jsonClient, latchBindings, latchCounters, loadColumns, machineLine, measure, printTable, requireWrk, startMiniflare } from "./lib/harness.mjs";
 
 requireWrk();
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "8,32").split(",").map(Number);
 const PRIVATE = 100_000;
 const SHARED = 10_000;

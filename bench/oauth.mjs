@@ -3,6 +3,7 @@
 //   node bench/oauth.mjs           (about 2 minutes; DURATION_MS=3000 per cell, LEVELS=1,4)
 // Cells per concurrency C (C wrk connections, one thread each; see bench/README.md):
 //   hello                GET /__bench/hello on the Latch worker: the ceiling
+//   d1                   GET /__bench/d1: one D1 round trip (SELECT 1), for the breakdown
 //   code  latch-rs/-es   POST /oauth2/token authorization_code, public client + PKCE S256,
 //                        scope "openid profile email": access + ID token (RS256 / ES256 app)
 //         openauth, wop  POST /token authorization_code, public client + PKCE S256
@@ -15,7 +16,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { inclusive, startProfile, summarise } from "./lib/profile.mjs";
-import { adminHeaders, applyMigrations, basicAuth, bundle, fmt, jsonClient, latchCounters, loadColumns, machineLine, measure, printTable, requireWrk, startMiniflare } from "./lib/harness.mjs";
+import { adminHeaders, applyMigrations, basicAuth, bundle, fetchRetry, fmt, jsonClient, latchCounters, loadColumns, machineLine, measure, printTable, processCpuMs, requireWrk, startMiniflare } from "./lib/harness.mjs";
 
 requireWrk();
 const LEVELS = (process.env.LEVELS ?? "1,4").split(",").map(Number);
@@ -41,9 +42,11 @@ const verifier = randomBytes(32).toString("base64url");
 const challenge = createHash("sha256").update(verifier).digest("base64url");
 const FORM = { "Content-Type": "application/x-www-form-urlencoded" };
 
-// Pools: enough codes for a cell at the rates seen here (warm-up takes a fifth); a cell that
-// runs out says so in its errors column.
-const POOL = Number(process.env.CODE_POOL ?? 3000);
+// Code pools are sized from the same system's refresh rate at the same C, measured just before
+// (a code exchange costs about as much): twice what the warm-up and the cell could use, so
+// making codes (KV writes for the peers) does not dominate the run. A cell that runs out
+// says so in its errors column. CODE_POOL=n fixes the size instead.
+const POOL = process.env.CODE_POOL ? Number(process.env.CODE_POOL) : null;
 
 const [latchPath, openauthPath, wopPath] = await Promise.all([bundle("bench/bench-worker.ts"), bundle("bench/peers/openauth-worker.ts"), bundle("bench/peers/wop-worker.ts")]);
 // PROFILE="code:latch RS256" (scenario:system) also takes a V8 CPU profile of that cell in the
@@ -93,7 +96,7 @@ try {
       }
       return out;
     };
-    const codes = (scope) => post("/__bench/codes", { n: POOL, appId: app.id, clientId: spa.client_id, userId: user._id, sessionId: session.id, redirectUri: REDIRECT, challenge, scope }, {});
+    const codes = (scope, n) => post("/__bench/codes", { n, appId: app.id, clientId: spa.client_id, userId: user._id, sessionId: session.id, redirectUri: REDIRECT, challenge, scope }, {});
     return { app, host, spa, codes, chains };
   }
   const rs = await latchApp("bench", "RS256");
@@ -101,20 +104,20 @@ try {
   const m2m = await post(`/admin/apps/${rs.app.id}/clients`, { name: "svc", type: "m2m", scopes: ["read:users"] });
 
   // --- the peers: a public client each; codes from their own authorization paths.
-  const wopClient = (await (await fetch(`${wop.origin}/__bench/client?redirect_uri=${encodeURIComponent(REDIRECT)}`)).json()).clientId;
+  const wopClient = (await (await fetchRetry(`${wop.origin}/__bench/client?redirect_uri=${encodeURIComponent(REDIRECT)}`)).json()).clientId;
   const peers = {
     openauth: { mf: openauth, clientId: "bench-client", token: "/token" },
     wop: { mf: wop, clientId: wopClient, token: "/token" },
   };
   const peerCodes = async (peer, n) => {
-    const res = await fetch(`${peer.mf.origin}/__bench/codes?${new URLSearchParams({ n: String(n), challenge, client_id: peer.clientId, redirect_uri: REDIRECT })}`);
+    const res = await fetchRetry(`${peer.mf.origin}/__bench/codes?${new URLSearchParams({ n: String(n), challenge, client_id: peer.clientId, redirect_uri: REDIRECT })}`);
     if (!res.ok) throw new Error(`codes: ${res.status} ${await res.text()}`);
     return res.json();
   };
   const peerChains = async (peer, n) => {
     const out = [];
     for (const code of await peerCodes(peer, n)) {
-      const res = await fetch(`${peer.mf.origin}${peer.token}`, {
+      const res = await fetchRetry(`${peer.mf.origin}${peer.token}`, {
         method: "POST",
         headers: FORM,
         body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: REDIRECT, client_id: peer.clientId, code_verifier: verifier }),
@@ -133,19 +136,7 @@ try {
   const latchCell = (app) => ({ mf: latch, headers: { ...FORM, Host: app.host }, path: "/oauth2/token" });
   const cells = [
     { scenario: "hello", system: "latch", make: async () => ({ mf: latch, request: { path: "/__bench/hello" } }) },
-    ...[
-      ["latch RS256", rs],
-      ["latch ES256", es],
-    ].map(([system, app]) => ({
-      scenario: "code",
-      system,
-      make: async () => ({ mf: latch, mode: "consume", items: await app.codes("openid profile email"), request: { method: "POST", path: "/oauth2/token", headers: latchCell(app).headers, body: codeBody(app.spa.client_id) } }),
-    })),
-    ...Object.entries(peers).map(([system, peer]) => ({
-      scenario: "code",
-      system,
-      make: async () => ({ mf: peer.mf, mode: "consume", items: await peerCodes(peer, POOL), request: { method: "POST", path: peer.token, headers: FORM, body: codeBody(peer.clientId) } }),
-    })),
+    { scenario: "d1", system: "latch", make: async () => ({ mf: latch, request: { path: "/__bench/d1" } }) },
     ...[
       ["latch RS256", rs],
       ["latch ES256", es],
@@ -159,6 +150,19 @@ try {
       system,
       make: async (c) => ({ mf: peer.mf, mode: "rotate", field: "refresh_token", items: await peerChains(peer, c), request: { method: "POST", path: peer.token, headers: FORM, body: refreshBody(peer.clientId) } }),
     })),
+    ...[
+      ["latch RS256", rs],
+      ["latch ES256", es],
+    ].map(([system, app]) => ({
+      scenario: "code",
+      system,
+      make: async (c) => ({ mf: latch, mode: "consume", items: await app.codes("openid profile email", pool(c, system)), request: { method: "POST", path: "/oauth2/token", headers: latchCell(app).headers, body: codeBody(app.spa.client_id) } }),
+    })),
+    ...Object.entries(peers).map(([system, peer]) => ({
+      scenario: "code",
+      system,
+      make: async (c) => ({ mf: peer.mf, mode: "consume", items: await peerCodes(peer, pool(c, system)), request: { method: "POST", path: peer.token, headers: FORM, body: codeBody(peer.clientId) } }),
+    })),
     {
       scenario: "client_creds",
       system: "latch RS256",
@@ -167,7 +171,7 @@ try {
     {
       scenario: "code+offline",
       system: "latch RS256",
-      make: async () => ({ mf: latch, mode: "consume", items: await rs.codes("openid profile email offline"), request: { method: "POST", path: "/oauth2/token", headers: latchCell(rs).headers, body: codeBody(rs.spa.client_id) } }),
+      make: async (c) => ({ mf: latch, mode: "consume", items: await rs.codes("openid profile email offline", pool(c, "latch RS256")), request: { method: "POST", path: "/oauth2/token", headers: latchCell(rs).headers, body: codeBody(rs.spa.client_id) } }),
     },
   ];
 
@@ -178,11 +182,16 @@ try {
     }
   };
   const rows = [];
+  const pool = (c, system) => {
+    if (POOL) return POOL;
+    const refresh = rows.find((r) => r.c === c && r.scenario === "refresh" && r.system === system);
+    return Math.min(5000, Math.max(200, Math.ceil(2 * (SECONDS + 1) * (refresh?.rps ?? 500))));
+  };
   for (const c of LEVELS) {
     for (const cell of cells) {
       const { mf, ...opts } = await cell.make(c);
       const profiling = PROFILE === `${cell.scenario}:${cell.system}` ? await startProfile(INSPECTOR) : null;
-      const r = await measure({ origin: mf.origin, workerdPid: mf.workerdPid, concurrency: c, seconds: SECONDS, ...(mf === latch && cell.scenario !== "hello" ? { counters: latchCounters(latch.origin) } : {}), ...opts });
+      const r = await measure({ origin: mf.origin, workerdPid: mf.workerdPid, concurrency: c, seconds: SECONDS, ...(mf === latch && !["hello", "d1"].includes(cell.scenario) ? { counters: latchCounters(latch.origin) } : {}), ...opts });
       if (profiling) printProfile(await profiling(), r.n);
       rows.push({ c, scenario: cell.scenario, system: cell.system, ...r });
       log(`C=${c} ${cell.scenario} ${cell.system}: ${fmt.int(r.rps)} req/s, p50 ${fmt.ms(r.p50)} ms, workerd ${fmt.cpu(r.workerdCpuMs)} ms/req${r.errors ? `, ${r.errors} errors` : ""}`);
@@ -194,12 +203,14 @@ try {
   console.log(`\n${machineLine(`${SECONDS} s per cell after 1 s warm-up`)}`);
   printTable([["C", (r) => String(r.c)], ["scenario", (r) => r.scenario], ["system", (r) => r.system], ...loadColumns(hello), vs("openauth"), vs("wop")], rows);
 
-  // Signing cost per algorithm: N signatures inside one request, minus a hello round trip.
+  // Signing cost per algorithm: N signatures inside one request. workerd CPU over 3 × N
+  // (what the breakdown uses: it does not grow with the machine's load) and, for reference,
+  // the median wall time of one such request minus a hello round trip.
   await post("/admin/apps", { name: "bench-ed", slug: "bench-ed", settings: { signing_alg: "EdDSA" } });
   const N = 200;
   const timed = async (path) => {
     const t0 = performance.now();
-    const res = await fetch(`${latch.origin}${path}`);
+    const res = await fetchRetry(`${latch.origin}${path}`);
     return { ms: performance.now() - t0, res, text: await res.text() };
   };
   const helloMs = [];
@@ -209,15 +220,33 @@ try {
   for (const [slug, alg] of [["bench", "RS256"], ["bench-es", "ES256"], ["bench-ed", "EdDSA"]]) {
     await timed(`/__bench/sign?slug=${slug}&n=5`); // creates and caches the key
     const runs = [];
-    for (let i = 0; i < 7; i++) {
+    const cpu0 = processCpuMs(latch.workerdPid);
+    for (let i = 0; i < 3; i++) {
       const { ms, res, text } = await timed(`/__bench/sign?slug=${slug}&n=${N}`);
       if (!res.ok || JSON.parse(Buffer.from(text.split(".")[0], "base64url").toString()).alg !== alg) throw new Error(`sign ${alg}: ${res.status} ${text}`);
       runs.push(((ms - base) * 1000) / N);
     }
-    signRows.push({ alg, us: runs.sort((a, b) => a - b)[3] });
+    const cpuUs = ((processCpuMs(latch.workerdPid) - cpu0) * 1000) / (3 * N);
+    signRows.push({ alg, us: cpuUs, wallUs: runs.sort((a, b) => a - b)[1] });
   }
   console.log();
-  printTable([["alg", (r) => r.alg], [`µs per signature (median of 7 × ${N})`, (r) => r.us.toFixed(0)]], signRows);
+  printTable([["alg", (r) => r.alg], [`workerd CPU µs per signature (3 × ${N})`, (r) => r.us.toFixed(0)], ["wall µs (median of 3)", (r) => r.wallUs.toFixed(0)]], signRows);
+
+  // Where the code exchange's workerd CPU goes, by difference between cells of this run (C=1):
+  // client_creds is the same HTTP path, form, cached client and one signature without the
+  // exchange; code+offline adds only the chain start; signatures are timed alone above.
+  const at = (scenario, system) => rows.find((r) => r.c === LEVELS[0] && r.scenario === scenario && r.system === system)?.workerdCpuMs;
+  const sig = (alg) => signRows.find((r) => r.alg === alg).us / 1000;
+  const parts = [
+    ["process floor (hello: workerd's HTTP and Miniflare's entry worker)", at("hello", "latch")],
+    ["token endpoint: routing, form, cached client, JSON (client_creds − hello − 1 RS256 signature)", at("client_creds", "latch RS256") - at("hello", "latch") - sig("RS256")],
+    ["two RS256 signatures (access + ID token)", 2 * sig("RS256")],
+    ["the exchange: one D1 batch (consume + user, claims, session), PKCE, claims (code − client_creds − 1 RS256 signature)", at("code", "latch RS256") - at("client_creds", "latch RS256") - sig("RS256")],
+    ["  of which one D1 round trip alone (d1 − hello)", at("d1", "latch") - at("hello", "latch")],
+    ["with offline: the chain start (index + code record batch, the object's SQLite commit) (code+offline − code)", at("code+offline", "latch RS256") - at("code", "latch RS256")],
+  ];
+  console.log(`\nCode exchange, workerd CPU ms per request by part (C=${LEVELS[0]}, this run; code RS256 = ${fmt.cpu(at("code", "latch RS256"))} ms):`);
+  printTable([["part", (p) => p[0]], ["ms", (p) => fmt.cpu(p[1])]], parts);
   const reuse = await latch.db.prepare("SELECT count(*) AS n FROM events WHERE type = 'refresh_token.reuse_detected'").first("n");
   console.log(`\nLatch reuse events: ${reuse} (must be 0); ${machineLine()}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } finally {

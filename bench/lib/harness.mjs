@@ -145,7 +145,7 @@ export async function applyMigrations(db, dir = join(root, "schema/migrations"))
 /** fetch + JSON with a thrown error on any non-2xx (setup calls, not measured). */
 export function jsonClient(origin) {
   return async (path, init = {}) => {
-    const res = await fetch(`${origin}${path}`, init);
+    const res = await fetchRetry(`${origin}${path}`, init);
     const text = await res.text();
     if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
     return JSON.parse(text);
@@ -325,4 +325,17 @@ export function machineLine(extra = "") {
 }
 
 /** The D1 and Durable Object call counters of a Latch bench worker (bench-worker.ts), for measure(). */
-export const latchCounters = (origin) => async () => (await fetch(`${origin}/__bench/counters`)).json();
+export const latchCounters = (origin) => async () => (await fetchRetry(`${origin}/__bench/counters`)).json();
+
+/**
+ * fetch for setup calls between wrk runs: a kept-alive socket that workerd closed while a run
+ * went on fails with "other side closed" before the request is sent; that is retried once.
+ */
+export async function fetchRetry(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (err?.cause?.code !== "UND_ERR_SOCKET") throw err;
+    return fetch(url, init);
+  }
+}
