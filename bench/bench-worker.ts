@@ -10,6 +10,9 @@
  *   store, without a browser login per chain (refresh bench).
  * - /__bench/rotate: rotateChain over DO RPC, shaped like the refresh grant (form in, JSON out):
  *   the chain machinery without minting tokens (refresh bench).
+ * - /__bench/counters: D1 round trips (each first/all/run/raw/batch call) and Durable Object
+ *   calls (each RPC on a RefreshChains stub) the real worker made since the last call, with
+ *   how many requests reached it; then resets them. The benches print these per request.
  * Everything else goes to the real worker (/oauth2/*, /appdata, /user, /admin).
  */
 import worker from "../worker/index";
@@ -102,10 +105,84 @@ const routes: Record<string, Route> = {
   },
 };
 
+const counters = { requests: 0, d1: 0, durableObject: 0 };
+
+/** The bindings with every D1 round trip and Durable Object call counted (see the header). */
+function counted(env: Env): Env {
+  const trip = <T extends object>(target: T, methods: string[], count: () => void): T =>
+    new Proxy(target, {
+      get(t, prop) {
+        const v = Reflect.get(t, prop);
+        if (typeof v !== "function") return v;
+        if (methods.includes(prop as string)) {
+          return (...args: unknown[]) => {
+            count();
+            return (v as (...a: unknown[]) => unknown).apply(t, args);
+          };
+        }
+        return (v as (...a: unknown[]) => unknown).bind(t);
+      },
+    });
+  const d1 = () => counters.d1++;
+  const statement = (st: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(st, {
+      get(t, prop) {
+        if (prop === RAW) return t;
+        const v = Reflect.get(t, prop);
+        if (prop === "bind") return (...args: unknown[]) => statement((v as (...a: unknown[]) => D1PreparedStatement).apply(t, args));
+        if (["first", "all", "run", "raw"].includes(prop as string)) return trip(t, [prop as string], d1)[prop as keyof D1PreparedStatement];
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  const db = new Proxy(env.DB, {
+    get(t, prop) {
+      const v = Reflect.get(t, prop);
+      if (prop === "prepare") return (query: string) => statement(t.prepare(query));
+      if (prop === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          d1();
+          // The batch needs the real statements, not their proxies.
+          return t.batch(statements.map((st) => (st as unknown as { [RAW]?: D1PreparedStatement })[RAW] ?? st));
+        };
+      }
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+  const chains = new Proxy(env.CHAINS, {
+    get(t, prop) {
+      const v = Reflect.get(t, prop);
+      if (prop === "get") {
+        return (id: DurableObjectId) => {
+          const stub = t.get(id);
+          return new Proxy(stub, {
+            get(s, name) {
+              if (typeof name === "symbol" || name === "then" || name === "id" || name === "name") return Reflect.get(s, name);
+              return (...args: unknown[]) => {
+                counters.durableObject++;
+                return (s as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
+              };
+            },
+          });
+        };
+      }
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+  return { ...env, DB: db, CHAINS: chains };
+}
+const RAW = Symbol("raw statement");
+
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> | Response {
     const url = new URL(request.url);
+    if (url.pathname === "/__bench/counters") {
+      const out = { ...counters };
+      Object.assign(counters, { requests: 0, d1: 0, durableObject: 0 });
+      return Response.json(out);
+    }
     const route = routes[url.pathname];
-    return route ? route(request, env, url) : worker.fetch(request, env, ctx);
+    if (route) return route(request, env, url);
+    counters.requests++;
+    return worker.fetch(request, counted(env), ctx);
   },
 } satisfies ExportedHandler<Env>;

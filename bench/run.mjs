@@ -1,5 +1,5 @@
 // All four benchmarks, one after another (never in parallel: they would measure each other).
-//   npm run bench                 (about 6 minutes)
+//   npm run bench                 (about 6 minutes; wrk is the load generator)
 //   npm run bench -- oauth data   only those, in that order
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";

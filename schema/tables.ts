@@ -362,7 +362,7 @@ export const webhooks = sqliteTable(
 
 /**
  * The webhook outbox: one row per (event, webhook), retried until delivered or dead.
- * Rows are inserted by the `events_webhook_outbox` trigger (migration 0004, hand-written:
+ * Rows are inserted by the `events_webhook_outbox` trigger (migration 0001, hand-written:
  * keep it when squashing), so an event and its deliveries commit together. `id` is the
  * `webhook-id` header, stable across retries.
  */

@@ -1,10 +1,10 @@
 // What every benchmark shares: bundling a worker entry, serving it through Miniflare directly
-// (no wrangler dev), applying schema/migrations to its D1, a bounded closed-loop load with
-// percentiles, CPU accounting and a markdown table. Each bench file keeps only what it measures.
+// (no wrangler dev), applying schema/migrations to its D1, bounded wrk runs with percentiles,
+// CPU accounting and a markdown table. Each bench file keeps only what it measures.
 import { build } from "esbuild";
 import { Log, LogLevel, Miniflare } from "miniflare";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,10 @@ export async function bundle(entry, { contents, name } = {}) {
     outfile,
     logLevel: "warning",
   });
+  // Miniflare refuses an import() whose specifier is not a literal; hono's logger (used by
+  // OpenAuth) imports "cloudflare:workers" through a variable.
+  const text = readFileSync(outfile, "utf8");
+  if (text.includes("import(cfWorkers)")) writeFileSync(outfile, text.replaceAll("import(cfWorkers)", 'import("cloudflare:workers")'));
   return outfile;
 }
 
@@ -48,9 +52,10 @@ export const latchBindings = (defaultApp = "bench") => ({
 /**
  * Starts Miniflare on a bundled module with D1 (DB) and RefreshChains (CHAINS). `persist`
  * (a directory) keeps D1 and DO SQLite there, wiped first and on dispose; without it Miniflare
- * uses its default temporary stores. Returns { mf, origin, db, workerdPid, dispose }.
+ * uses its default temporary stores. `latch: false` leaves the bindings out (a peer's worker
+ * brings its own in `options`, e.g. KV). Returns { mf, origin, db, workerdPid, dispose }.
  */
-export async function startMiniflare({ scriptPath, script, persist, bindings = latchBindings(), latch = true } = {}) {
+export async function startMiniflare({ scriptPath, script, persist, bindings = latchBindings(), latch = true, options = {} } = {}) {
   if (persist) {
     rmSync(persist, { recursive: true, force: true });
     mkdirSync(persist, { recursive: true });
@@ -70,7 +75,19 @@ export async function startMiniflare({ scriptPath, script, persist, bindings = l
     ...COMPAT,
     host: "127.0.0.1",
     port: 0,
-    ...(process.env.DEBUG ? { log: new Log(LogLevel.DEBUG) } : {}),
+    // Placeholder request.cf: Miniflare would otherwise fetch it from the network.
+    cf: false,
+    ...(process.env.DEBUG
+      ? { log: new Log(LogLevel.DEBUG) }
+      : {
+          // A peer that logs every request (OpenAuth's issuer uses hono's logger) must not
+          // flood the tables; its console output is read and dropped.
+          handleRuntimeStdio(stdout, stderr) {
+            stdout.resume();
+            stderr.resume();
+          },
+        }),
+    ...options,
   });
   const origin = (await mf.ready).origin.replace(/\/$/, "");
   const workerdPid = workerdChildren().find((pid) => !before.has(pid)) ?? null;
@@ -128,7 +145,7 @@ export async function applyMigrations(db, dir = join(root, "schema/migrations"))
 /** fetch + JSON with a thrown error on any non-2xx (setup calls, not measured). */
 export function jsonClient(origin) {
   return async (path, init = {}) => {
-    const res = await fetch(`${origin}${path}`, init);
+    const res = await fetchRetry(`${origin}${path}`, init);
     const text = await res.text();
     if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
     return JSON.parse(text);
@@ -176,75 +193,96 @@ export function processCpuMs(pid) {
 }
 
 // --- load ------------------------------------------------------------------------------------
+// The load generator is wrk (Debian's package), not Node: a Node fetch loop costs 1-2 ms of CPU
+// per request, more than hello-world itself, on the same two cores as workerd. wrk costs a few
+// tens of µs (measured per cell: "gen CPU ms/req"). One wrk thread per connection, so the Lua
+// script (bench/lib/load.lua) keeps per-connection state: a refresh token, a share of a pool.
+const LUA = join(root, "bench/lib/load.lua");
+let runs = 0;
+
+/** True when wrk is on PATH; the benches say how to install it otherwise. */
+export function requireWrk() {
+  const found = spawnSync("wrk", ["-v"], { encoding: "utf8" });
+  if (found.error) {
+    console.error("bench: wrk is not installed (apt-get install wrk); the benches use it as their load generator.");
+    process.exit(2);
+  }
+}
+
 /**
- * Closed loops: `concurrency` slots each await `request(slot, n)` (n counts all requests) until
- * `seconds` pass. `request` answers a Response, or null when the slot has nothing left to send
- * (a consumed pool). A 200 counts (its latency includes reading the body, then
- * `onOk(text, slot)`); anything else is an error. `workerdPid` adds workerd CPU per request.
+ * One bounded wrk run: `concurrency` connections (one thread each) for `seconds` (whole
+ * seconds) against `origin`. `request` is {method, path, headers, body}; "{item}" in path or
+ * body takes the connection's item (see load.lua for `mode`: plain, cycle, consume, rotate).
+ * Returns req/s of `expect` answers, p50/p99 (ms, all answers), the CPU per successful request
+ * of workerd and of wrk itself, and `last` (each connection's last item, for "rotate").
  */
-export async function load({ concurrency, seconds, request, onOk, workerdPid, expect = 200 }) {
-  const latencies = [];
-  let errors = 0;
-  let firstError = null;
-  let n = 0;
-  let exhausted = false;
-  const cpu0 = process.cpuUsage();
+export async function wrk({ origin, concurrency, seconds, request, mode = "plain", items, field, expect = 200, workerdPid }) {
+  const n = ++runs;
+  mkdirSync(outDir, { recursive: true });
+  const itemsFile = items ? join(outDir, `wrk-${process.pid}-${n}.items`) : undefined;
+  if (items) writeFileSync(itemsFile, items.join("\n") + "\n");
+  const specFile = join(outDir, `wrk-${process.pid}-${n}.json`);
+  const outFile = join(outDir, `wrk-${process.pid}-${n}.out`);
+  const spec = { method: request.method ?? "GET", path: request.path, headers: request.headers ?? {}, body: request.body, mode, items_file: itemsFile, threads: concurrency, field, expect, out_file: outFile };
+  writeFileSync(specFile, JSON.stringify(spec));
+  const args = ["-t", String(concurrency), "-c", String(concurrency), "-d", `${Math.max(1, Math.round(seconds))}s`, "--timeout", "10s", "-s", LUA, origin];
   const w0 = processCpuMs(workerdPid);
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, slot) => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        let res;
-        let text;
-        try {
-          res = await request(slot, n++);
-          if (!res) {
-            exhausted = true;
-            return;
-          }
-          text = await res.text();
-        } catch (err) {
-          errors++;
-          firstError ??= String(err);
-          continue;
-        }
-        const ms = performance.now() - t0;
-        if (res.status !== expect) {
-          errors++;
-          firstError ??= `${res.status} ${text.slice(0, 200)}`;
-          continue;
-        }
-        latencies.push(ms);
-        onOk?.(text, slot);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpu0);
+  // `times` prints the shell's and then its children's CPU: the second line is wrk's.
+  const child = spawn("bash", ["-c", 'wrk "$@" >/dev/null; s=$?; times >&2; exit $s', "wrk", ...args], { env: { ...process.env, LATCH_WRK_SPEC: specFile } });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const status = await new Promise((resolve) => child.on("exit", resolve));
   const w1 = processCpuMs(workerdPid);
-  latencies.sort((a, b) => a - b);
-  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  const ok = latencies.length;
+  const times = stderr.trim().split("\n").slice(-1)[0] ?? "";
+  const genCpuMs = times
+    .split(/\s+/)
+    .map((t) => /^(\d+)m([\d.]+)s$/.exec(t))
+    .filter(Boolean)
+    .reduce((sum, [, m, sec]) => sum + (Number(m) * 60 + Number(sec)) * 1000, 0);
+  if (status !== 0) throw new Error(`wrk exited with ${status}: ${stderr.slice(0, 500)}`);
+  const r = JSON.parse(readFileSync(outFile, "utf8"));
+  for (const f of [itemsFile, specFile, outFile]) if (f) rmSync(f, { force: true });
+  const elapsed = r.duration_us / 1e6;
   return {
-    rps: ok / elapsed,
-    p50: q(0.5),
-    p99: q(0.99),
-    n: ok,
-    errors,
-    firstError,
-    exhausted,
-    nodeCpuMs: ok ? (cpu.user + cpu.system) / 1000 / ok : NaN,
-    workerdCpuMs: ok && w0 !== null && w1 !== null ? (w1 - w0) / ok : NaN,
+    rps: r.ok / elapsed,
+    p50: r.p50_us / 1000,
+    p99: r.p99_us / 1000,
+    n: r.ok,
+    errors: r.bad + r.socket_errors,
+    firstError: r.first_error ?? (r.socket_errors ? `${r.socket_errors} socket errors` : null),
+    exhausted: r.exhausted,
+    genCpuMs: r.ok ? genCpuMs / r.ok : NaN,
+    workerdCpuMs: r.ok && w0 !== null && w1 !== null ? (w1 - w0) / r.ok : NaN,
     load1: loadavg()[0],
+    last: r.last,
   };
 }
 
-/** A warm-up load (not reported) then the measured one, with the same options. */
-export async function measure(opts, warmupSeconds = 0.8) {
-  await load({ ...opts, seconds: warmupSeconds });
-  const r = await load(opts);
+/**
+ * A warm-up run (1 s, not reported) and then the measured one. "rotate" hands the warm-up's
+ * last items on; "consume" gives the warm-up the first fifth of the pool and the run the rest.
+ */
+export async function measure(opts, { warmup = 1 } = {}) {
+  // `counters` (Latch's bench worker): read-and-reset before the measured run, read after it.
+  const { counters, ...rest } = opts;
+  opts = rest;
+  let measured = opts;
+  if (warmup > 0) {
+    if (opts.mode === "consume") {
+      const cut = Math.floor(opts.items.length / 5);
+      await wrk({ ...opts, seconds: warmup, items: opts.items.slice(0, cut) });
+      measured = { ...opts, items: opts.items.slice(cut) };
+    } else {
+      const w = await wrk({ ...opts, seconds: warmup });
+      if (opts.mode === "rotate") measured = { ...opts, items: w.last };
+    }
+  }
+  if (counters) await counters();
+  const r = await wrk(measured);
+  if (counters) {
+    const k = await counters();
+    Object.assign(r, { d1PerReq: k.requests ? k.d1 / k.requests : NaN, doPerReq: k.requests ? k.durableObject / k.requests : NaN });
+  }
   if (r.errors) console.error(`  ${r.errors} errors, first: ${r.firstError}`);
   return r;
 }
@@ -264,7 +302,9 @@ export const loadColumns = (ref) => [
   ["p99 ms", (r) => fmt.ms(r.p99)],
   ...(ref ? [["p50 ÷ hello", (r) => fmt.ratio(r.p50 / ref(r).p50)]] : []),
   ["workerd CPU ms/req", (r) => fmt.cpu(r.workerdCpuMs)],
-  ["node CPU ms/req", (r) => fmt.cpu(r.nodeCpuMs)],
+  ["gen CPU ms/req", (r) => fmt.cpu(r.genCpuMs)],
+  ["D1 trips/req", (r) => (Number.isFinite(r.d1PerReq) ? r.d1PerReq.toFixed(2) : "")],
+  ["DO calls/req", (r) => (Number.isFinite(r.doPerReq) ? r.doPerReq.toFixed(2) : "")],
   ["errors", (r) => String(r.errors) + (r.exhausted ? " (pool ran out)" : "")],
   ["load 1m", (r) => r.load1.toFixed(1)],
 ];
@@ -282,4 +322,20 @@ export function printTable(columns, rows) {
 export function machineLine(extra = "") {
   const [l1, l5, l15] = loadavg().map((x) => x.toFixed(2));
   return `node ${process.version}, ${cpus().length} CPUs, load average ${l1} ${l5} ${l15}${extra ? `; ${extra}` : ""}`;
+}
+
+/** The D1 and Durable Object call counters of a Latch bench worker (bench-worker.ts), for measure(). */
+export const latchCounters = (origin) => async () => (await fetchRetry(`${origin}/__bench/counters`)).json();
+
+/**
+ * fetch for setup calls between wrk runs: a kept-alive socket that workerd closed while a run
+ * went on fails with "other side closed" before the request is sent; that is retried once.
+ */
+export async function fetchRetry(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (err?.cause?.code !== "UND_ERR_SOCKET") throw err;
+    return fetch(url, init);
+  }
 }

@@ -1,11 +1,13 @@
 import { abortAllDurableObjects, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
+  ChainStartRefused,
   chainsStub,
   endChain,
   endSessionChains,
   endUserChains,
   listUserChains,
+  newUserChainId,
   revokeRefreshToken,
   rotateChain,
   startChain,
@@ -140,10 +142,23 @@ describe("the D1 index stays a superset of live chains", () => {
     const started = await chainsStub(env, app.id, user._id).start(inflight, { ...grant(), claims: "{}" }, Date.now(), {
       ...app.settings,
     });
-    const token = formatRefreshToken(app.id, user._id, inflight, started.secret);
+    const token = formatRefreshToken(app.id, user._id, inflight, started.secret!);
     ok(await rotateChain(env, app, token, "client-a"));
     expect(await endUserChains(env, app.id, user._id, "tokens_revoked")).toBe(1);
     expect(await ended(inflight)).toBe(true);
+  });
+});
+
+describe("a chain ended before it started", () => {
+  it("stays ended: the start is refused and nothing is live (a code replay racing its exchange)", async () => {
+    const { app, user } = await fixture();
+    const chainId = newUserChainId(env, app.id, user._id);
+    // The replay's end reaches the object before the exchange's start does.
+    await endChain(env, app.id, user._id, chainId, "code_replay");
+    await expect(startChain(env, app, user._id, grant(), Date.now(), { chainId })).rejects.toBeInstanceOf(ChainStartRefused);
+    expect(await listUserChains(env, app.id, user._id)).toEqual([]);
+    // A fresh chain still starts.
+    ok(await rotateChain(env, app, (await startChain(env, app, user._id, grant())).refreshToken, "client-a"));
   });
 });
 

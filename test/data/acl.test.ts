@@ -37,6 +37,20 @@ describe("credentials (rule 1)", () => {
     await refused(data(w, "Kinvey notarealtokennotarealtoken", "GET", "/things"), 401, "InvalidCredentials");
   });
 
+  it("checks the session inside each read: a logged-out token reads nothing at once, and a bad token beats a bad query", async () => {
+    const w = await world();
+    await setLevel(w, "open", "shared");
+    const doc = await create(w, w.alice.auth, "open", { a: 1 });
+    const reads = [`/open`, `/open/_count`, `/open/${doc._id}`];
+    for (const path of reads) await ok(data(w, w.alice.auth, "GET", path));
+    const res = await call(`/user/${w.app.id}/_logout`, { method: "POST", headers: { Authorization: w.alice.auth } });
+    expect(res.status).toBe(204);
+    // Shared data is readable by any user, so rows exist for the statement; the dead session still refuses them.
+    for (const path of reads) await refused(data(w, w.alice.auth, "GET", path), 401, "InvalidCredentials");
+    await refused(data(w, w.alice.auth, "GET", `/open?query=${encodeURIComponent("{not json")}`), 401, "InvalidCredentials");
+    await refused(data(w, w.bob.auth, "GET", `/open?query=${encodeURIComponent("{not json")}`), 400, "InvalidQuerySyntax");
+  });
+
   it("lets master read and write everything, ignoring the ACL", async () => {
     const w = await world();
     await setLevel(w, "secrets", "private");

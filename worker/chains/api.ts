@@ -102,16 +102,47 @@ async function indexAfterEndMany(env: Env, appId: string, userId: string, outcom
     .run();
 }
 
-export async function startChain(env: Env, app: App, userId: string, grant: ChainGrant, now = Date.now()): Promise<StartedChain> {
-  const chainId = newChainId(routingKey(env.KEY_ENCRYPTION_SECRET), app.id, userId);
+/** A new chain id for the user (tagged, see token.ts), for a caller that records it before the start. */
+export function newUserChainId(env: Env, appId: string, userId: string): string {
+  return newChainId(routingKey(env.KEY_ENCRYPTION_SECRET), appId, userId);
+}
+
+/** The chain id given to startChain had been ended before the chain started (endChain on it). */
+export class ChainStartRefused extends Error {}
+
+/**
+ * Starts a chain. `options.chainId` (from newUserChainId) lets the caller record the id
+ * elsewhere first, and `options.alongside` are statements written in the same D1 batch as
+ * the index row (one round trip for both). Throws ChainStartRefused when that id was ended
+ * before the start reached the object.
+ */
+export async function startChain(
+  env: Env,
+  app: App,
+  userId: string,
+  grant: ChainGrant,
+  now = Date.now(),
+  options: { chainId?: string; alongside?: D1PreparedStatement[] } = {},
+): Promise<StartedChain> {
+  const chainId = options.chainId ?? newUserChainId(env, app.id, userId);
   // Index first (see the header): the index may list a chain that does not exist, never miss one that does.
-  await env.DB.prepare("INSERT INTO chains (id, app_id, user_id, client_id, session_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(chainId, app.id, userId, grant.clientId, grant.sessionId, now, now + app.settings.refresh_absolute_ttl * 1000)
-    .run();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO chains (id, app_id, user_id, client_id, session_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
+      chainId,
+      app.id,
+      userId,
+      grant.clientId,
+      grant.sessionId,
+      now,
+      now + app.settings.refresh_absolute_ttl * 1000,
+    ),
+    ...(options.alongside ?? []),
+  ]);
   const started = await chainsStub(env, app.id, userId).start(chainId, { ...grant, claims: JSON.stringify(grant.claims) }, now, {
     ...rotationSettings(app),
     max_chains_per_user: app.settings.max_chains_per_user,
   });
+  if (started.secret === null) throw new ChainStartRefused(`chain ${chainId} was ended before it started`);
   await indexEnded(env, app.id, userId, started.ended, now);
   return { chainId, refreshToken: formatRefreshToken(app.id, userId, chainId, started.secret) };
 }

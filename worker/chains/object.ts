@@ -217,8 +217,10 @@ export class RefreshChains extends DurableObject<Env> {
    * Starts a chain; returns its first secret and the chains it ended (expired ones, and the
    * oldest live ones when the user is at max_chains_per_user).
    */
-  start(chainId: string, grant: StoredGrant, now: number, settings: StartSettings): { secret: string; ended: string[] } {
+  start(chainId: string, grant: StoredGrant, now: number, settings: StartSettings): { secret: string | null; ended: string[] } {
     return this.ctx.storage.transactionSync(() => {
+      // An id this object already holds was ended before it could start (see revokeChain).
+      if (this.row(chainId)) return { secret: null, ended: [] };
       const ended = this.sweep(now, settings);
       const live = this.sql.exec<{ id: string }>("SELECT id FROM chain WHERE ended_at IS NULL ORDER BY created_at ASC, rowid ASC").toArray();
       const excess = live.length - Math.max(settings.max_chains_per_user, 1) + 1;
@@ -342,10 +344,29 @@ export class RefreshChains extends DurableObject<Env> {
     });
   }
 
-  /** Ends one chain by id; true when it was live. */
+  /**
+   * Ends one chain by id; true when it was live. An id the object does not hold yet is
+   * recorded as ended (a tombstone), so a start still on its way with that id is refused:
+   * a replayed code whose exchange recorded its chain id before the chain started (see the
+   * authorization_code grant) must not leave that chain live.
+   */
   revokeChain(chainId: string, reason: string, now: number): boolean {
     const before = this.row(chainId);
-    if (!before || before.ended_at !== null) return false;
+    if (!before) {
+      this.sql.exec(
+        `INSERT INTO chain (id, client_id, session_id, scope, auth_time, auth_method, claims, generation, current_hash,
+                            created_at, last_used_at, expires_at, ended_at, end_reason)
+         VALUES (?, '', NULL, '', 0, '', '{}', 0, '', ?, ?, ?, ?, ?)`,
+        chainId,
+        now,
+        now,
+        now,
+        now,
+        reason,
+      );
+      return false;
+    }
+    if (before.ended_at !== null) return false;
     this.end(chainId, reason, now);
     return true;
   }

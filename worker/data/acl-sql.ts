@@ -18,7 +18,13 @@
  */
 import { LEVEL_DEFAULTS, LEVELS, type Actor, type Level, type Right } from "./acl";
 import { MEMBER_GROUPS, memberGroupsParams } from "./groups";
-import { concat, sql, type Sql } from "./sql";
+import { concat, sql, type Sql, type SqlValue } from "./sql";
+
+/**
+ * Who asks, as the SQL sees it: an Actor, or a user whose id the statement reads itself from
+ * the session (SqlValue), so the session lookup costs no round trip of its own.
+ */
+export type SqlActor = Actor | { kind: "user"; id: SqlValue; groups: Set<string> };
 
 export interface AclFilter {
   /** A `WITH RECURSIVE` clause the statement must start with, or null. */
@@ -37,7 +43,7 @@ export interface AclFilter {
  */
 const WALK = "entities e INDEXED BY sqlite_autoindex_entities_1";
 
-export function aclFilter(actor: Actor, level: Level, right: Right, appId: string, collection: string): AclFilter {
+export function aclFilter(actor: SqlActor, level: Level, right: Right, appId: string, collection: string): AclFilter {
   const scope = sql("e.app_id = ? AND e.collection = ?", appId, collection);
   if (actor.kind === "master") return { with: null, from: WALK, where: scope }; // rule 1
   if (actor.kind === "app") return { with: null, from: "entities e", where: sql("0") };
@@ -109,7 +115,7 @@ export interface AclSelect {
  * (SQLite checks the limit before the loop) or a CASE branch not taken. A guard in WHERE
  * would not do: SQLite does not hoist a subquery term, it would test it on every row.
  */
-export function aclSelect(actor: Actor, right: Right, appId: string, collection: string): AclSelect {
+export function aclSelect(actor: SqlActor, right: Right, appId: string, collection: string): AclSelect {
   if (actor.kind !== "user") {
     const f = aclFilter(actor, "shared", right, appId, collection);
     return { with: f.with, arms: [{ from: f.from, where: f.where, guard: null }] };

@@ -9,7 +9,7 @@ import { isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
 import { randomId } from "../util/crypto";
 import type { Acl, Actor, Level } from "./acl";
-import { aclSelect, guardedLimit, type AclSelect } from "./acl-sql";
+import { aclSelect, guardedLimit, type AclSelect, type SqlActor } from "./acl-sql";
 import { isLevel } from "./collections";
 import { MEMBER_GROUPS, memberGroupsParams } from "./groups";
 import { bind, concat, join, sql, StatementTooLarge, type Sql } from "./sql";
@@ -195,8 +195,10 @@ export interface Loaded {
   groups: Set<string>;
 }
 
+type LoadedRow = EntityRow & { level: string | null; my_groups: string };
+
 /** Level, entity and the caller's relevant group memberships in one statement. */
-export async function loadEntity(env: Env, appId: string, collection: string, id: string, actor: Actor): Promise<Loaded> {
+export function loadEntityStatement(env: Env, appId: string, collection: string, id: string, actor: SqlActor): D1PreparedStatement {
   const user = actor.kind === "user" ? actor.id : null;
   const q = concat(
     user ? sql(`WITH RECURSIVE ${MEMBER_GROUPS} `, ...memberGroupsParams(appId, user)) : "",
@@ -222,15 +224,21 @@ export async function loadEntity(env: Env, appId: string, collection: string, id
       id,
     ),
   );
-  const row = (await bind(env.DB, q).first<EntityRow & { level: string | null; my_groups: string }>()) as EntityRow & {
-    level: string | null;
-    my_groups: string;
-  };
+  return bind(env.DB, q);
+}
+
+/** What loadEntityStatement read (its one row). */
+export function loadedFrom(result: D1Result): Loaded {
+  const row = result.results[0] as LoadedRow;
   return {
     level: isLevel(row.level) ? row.level : "shared",
     row: row.id === null ? null : row,
     groups: new Set(JSON.parse(row.my_groups) as string[]),
   };
+}
+
+export async function loadEntity(env: Env, appId: string, collection: string, id: string, actor: SqlActor): Promise<Loaded> {
+  return loadedFrom(await loadEntityStatement(env, appId, collection, id, actor).all());
 }
 
 /** Ids among `ids` that already exist (array POST). */
@@ -264,13 +272,18 @@ function prepareQuery(env: Env, q: Sql): D1PreparedStatement {
 }
 
 /** The ACL arms (see aclSelect) with the query's predicate added to each. */
-function filtered(actor: Actor, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; arms: Arm[] } {
+function filtered(actor: SqlActor, right: "r" | "w", appId: string, collection: string, where: Sql): { with: Sql | string; arms: Arm[] } {
   const acl = aclSelect(actor, right, appId, collection);
   return { with: acl.with ?? "", arms: acl.arms.map((arm) => ({ ...arm, where: concat(arm.where, " AND ", where) })) };
 }
 
 /** Readable matches, one page, in one statement (the collection's level is read inside it). */
-export async function listEntities(env: Env, appId: string, collection: string, actor: Actor, options: ListOptions): Promise<EntityRow[]> {
+export async function listEntities(env: Env, appId: string, collection: string, actor: SqlActor, options: ListOptions): Promise<EntityRow[]> {
+  const { results } = await listStatement(env, appId, collection, actor, options).all<EntityRow>();
+  return results;
+}
+
+export function listStatement(env: Env, appId: string, collection: string, actor: SqlActor, options: ListOptions): D1PreparedStatement {
   const f = filtered(actor, "r", appId, collection, options.where);
   // `_id` is the default order and the tie-breaker, so pages are stable.
   const order = concat(" ORDER BY ", options.order ? concat(options.order, ", ") : "", "e.id");
@@ -280,19 +293,26 @@ export async function listEntities(env: Env, appId: string, collection: string, 
   // Arms keep their own ORDER BY/LIMIT (each stops at its page's end); the outer ORDER BY
   // restores the order across the UNION (the columns keep their names under alias `e`).
   const q = arms.length === 1 ? concat(f.with, page(f.arms[0]!)) : concat(f.with, "SELECT * FROM (", join(arms, " UNION ALL "), ") AS e", order);
-  const { results } = await prepareQuery(env, q).all<EntityRow>();
-  return results;
+  return prepareQuery(env, q);
 }
 
-export async function countEntities(env: Env, appId: string, collection: string, actor: Actor, where: Sql): Promise<number> {
+export async function countEntities(env: Env, appId: string, collection: string, actor: SqlActor, where: Sql): Promise<number> {
+  return countFrom(await countStatement(env, appId, collection, actor, where).all());
+}
+
+/** The count of a countStatement result. */
+export function countFrom(result: D1Result): number {
+  return (result.results[0] as { count: number } | undefined)?.count ?? 0;
+}
+
+export function countStatement(env: Env, appId: string, collection: string, actor: SqlActor, where: Sql): D1PreparedStatement {
   const f = filtered(actor, "r", appId, collection, where);
   // A CASE branch not taken is never evaluated: only the arm whose guard holds counts.
   const counts = f.arms.map((arm) => {
     const count = concat(`(SELECT count(*) FROM ${arm.from} WHERE `, arm.where, ")");
     return arm.guard ? concat("(CASE WHEN ", arm.guard, " THEN ", count, " ELSE 0 END)") : count;
   });
-  const row = await prepareQuery(env, concat(f.with, "SELECT ", join(counts, " + "), " AS count")).first<{ count: number }>();
-  return row?.count ?? 0;
+  return prepareQuery(env, concat(f.with, "SELECT ", join(counts, " + "), " AS count"));
 }
 
 /**

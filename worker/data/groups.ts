@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
 import { randomId } from "../util/crypto";
+import type { SqlValue } from "./sql";
 
 /** CTE `mg(id)`; parameters: appId, userId, appId, appId. */
 // INDEXED BY and CROSS JOIN pin the plan: D1 keeps no ANALYZE statistics, and without them
@@ -18,7 +19,7 @@ export const MEMBER_GROUPS = `mg(id) AS (
   UNION SELECT gc.parent_id FROM mg CROSS JOIN group_children gc INDEXED BY group_children_child ON gc.app_id = ? AND gc.child_id = mg.id
 )`;
 
-export function memberGroupsParams(appId: string, userId: string): unknown[] {
+export function memberGroupsParams(appId: string, userId: string | SqlValue): unknown[] {
   return [appId, userId, appId, appId];
 }
 

@@ -6,25 +6,32 @@
 import { Hono } from "hono";
 import { readJson, isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
-import { allow, apiVersion, json, kinveyAuth, type KinveyContext, type KinveyEnv } from "../identity/kinvey-context";
+import { allow, apiVersion, json, kinveyAuth, kinveyAuthDeferred, readAuthenticated, type KinveyContext, type KinveyEnv } from "../identity/kinvey-context";
+import type { Principal } from "../identity/credentials";
 import { decideRead, decideReplace, decideWrite, mayCreate, type Acl, type Actor, type Outcome } from "./acl";
+import type { SqlActor } from "./acl-sql";
 import { collectionName, isLevel, levelOf, setLevelStatement } from "./collections";
 import {
-  countEntities,
+  countFrom,
+  countStatement,
   deleteStatements,
   deleteWhere,
   entityDoc,
+  type EntityRow,
   existingIds,
   insertStatements,
   isEntityId,
-  listEntities,
+  listStatement,
+  loadedFrom,
   loadEntity,
+  loadEntityStatement,
   newEntityId,
   parseAcl,
   replaceStatements,
   splitEntity,
 } from "./entities";
 import { compileQuery, compileSort, MAX_LIMIT, parseFields, parseLimit, parseQueryParam, parseSkip, project } from "./query";
+import { SqlValue } from "./sql";
 
 export const dataRoutes = new Hono<KinveyEnv>();
 
@@ -37,6 +44,16 @@ const ATTEMPTS = 3;
 function actorOf(c: KinveyContext): Actor {
   const principal = allow(c, "user", "master");
   return principal.kind === "master" ? { kind: "master" } : { kind: "user", id: principal.user.id, groups: new Set() };
+}
+
+/** The actor of a read under readAuthenticated: the session's user as SQL, or actorOf. */
+function readActor(c: KinveyContext, userSql: { text: string; params: unknown[] } | null): SqlActor {
+  return userSql ? { kind: "user", id: new SqlValue(userSql.text, userSql.params), groups: new Set() } : actorOf(c);
+}
+
+/** The actor once the principal is known (after readAuthenticated). */
+function actorOfPrincipal(principal: Principal): Actor {
+  return principal.kind === "master" ? { kind: "master" } : principal.kind === "user" ? { kind: "user", id: principal.user.id, groups: new Set() } : { kind: "app" };
 }
 
 function withGroups(actor: Actor, groups: Set<string>): Actor {
@@ -99,22 +116,31 @@ dataRoutes.put("/:appKey/:collection/_permissions", kinveyAuth, async (c) => {
 
 // --- sets ----------------------------------------------------------------------------
 
-dataRoutes.get("/:appKey/:collection/_count", kinveyAuth, async (c) => {
-  const actor = actorOf(c);
-  const collection = collectionOf(c);
-  return json(c, { count: await countEntities(c.env, c.var.app.id, collection, actor, queryOf(c)) });
+// Reads (count, list, get) authenticate a session token inside their own D1 round trip
+// (kinveyAuthDeferred + readAuthenticated): one round trip per request.
+
+dataRoutes.get("/:appKey/:collection/_count", kinveyAuthDeferred, async (c) => {
+  const count = await readAuthenticated(c, (userSql) => {
+    const actor = readActor(c, userSql);
+    const collection = collectionOf(c);
+    return { statement: countStatement(c.env, c.var.app.id, collection, actor, queryOf(c)), finish: countFrom };
+  });
+  return json(c, { count });
 });
 
-dataRoutes.get("/:appKey/:collection", kinveyAuth, async (c) => {
-  const actor = actorOf(c);
-  const collection = collectionOf(c);
-  const where = queryOf(c);
-  const order = compileSort(c.req.query("sort"));
-  const fields = parseFields(c.req.query("fields"));
-  const limit = parseLimit(c.req.query("limit"));
-  const skip = parseSkip(c.req.query("skip"));
-  // Without a limit, one row past the cap tells "too many" from "exactly the cap".
-  const rows = await listEntities(c.env, c.var.app.id, collection, actor, { where, order, limit: limit ?? MAX_LIMIT + 1, skip });
+dataRoutes.get("/:appKey/:collection", kinveyAuthDeferred, async (c) => {
+  const { rows, limit, fields } = await readAuthenticated(c, (userSql) => {
+    const actor = readActor(c, userSql);
+    const collection = collectionOf(c);
+    const where = queryOf(c);
+    const order = compileSort(c.req.query("sort"));
+    const fields = parseFields(c.req.query("fields"));
+    const limit = parseLimit(c.req.query("limit"));
+    const skip = parseSkip(c.req.query("skip"));
+    // Without a limit, one row past the cap tells "too many" from "exactly the cap".
+    const statement = listStatement(c.env, c.var.app.id, collection, actor, { where, order, limit: limit ?? MAX_LIMIT + 1, skip });
+    return { statement, finish: (result) => ({ rows: result.results as EntityRow[], limit, fields }) };
+  });
   if (limit === null && rows.length > MAX_LIMIT) {
     throw new KinveyError("ResultSetSizeExceeded", `The query matches more than ${MAX_LIMIT} entities; add a limit or narrow the query.`);
   }
@@ -228,12 +254,16 @@ function pathId(c: KinveyContext, forWrite: boolean): string {
   return id;
 }
 
-dataRoutes.get("/:appKey/:collection/:id", kinveyAuth, async (c) => {
-  const actor = actorOf(c);
-  const collection = collectionOf(c);
-  const id = pathId(c, false);
-  const fields = parseFields(c.req.query("fields"));
-  const { level, row, groups } = await loadEntity(c.env, c.var.app.id, collection, id, actor);
+dataRoutes.get("/:appKey/:collection/:id", kinveyAuthDeferred, async (c) => {
+  const { loaded, actor, fields } = await readAuthenticated(c, (userSql) => {
+    const sqlActor = readActor(c, userSql);
+    const collection = collectionOf(c);
+    const id = pathId(c, false);
+    const fields = parseFields(c.req.query("fields"));
+    const statement = loadEntityStatement(c.env, c.var.app.id, collection, id, sqlActor);
+    return { statement, finish: (result, principal) => ({ loaded: loadedFrom(result), actor: actorOfPrincipal(principal), fields }) };
+  });
+  const { level, row, groups } = loaded;
   if (!row) throw new KinveyError("EntityNotFound");
   refuse(decideRead(withGroups(actor, groups), level, JSON.parse(row.acl) as Acl));
   return json(c, project(entityDoc(row), fields));

@@ -8,6 +8,18 @@ export interface Sql {
   params: unknown[];
 }
 
+/**
+ * A value the statement computes itself (a scalar subquery), bound where a value would be:
+ * the signed-in user's id read from the session inside the data statement, so a data read
+ * is one D1 round trip. SQLite evaluates an uncorrelated scalar subquery once per statement.
+ */
+export class SqlValue {
+  constructor(
+    readonly text: string,
+    readonly params: unknown[],
+  ) {}
+}
+
 export function sql(text: string, ...params: unknown[]): Sql {
   return { text, params };
 }
@@ -34,21 +46,26 @@ export const MAX_STATEMENT_BYTES = 100_000;
 export function numbered(q: Sql): Sql {
   const index = new Map<string, number>();
   const params: unknown[] = [];
-  let i = 0;
-  const text = q.text.replace(/\?/g, () => {
-    if (i >= q.params.length) throw new Error("more placeholders than parameters");
-    const value = q.params[i++];
-    const key = `${typeof value}:${String(value)}`;
-    let n = index.get(key);
-    if (n === undefined) {
-      params.push(value);
-      n = params.length;
-      index.set(key, n);
-    }
-    return `?${n}`;
-  });
-  if (i !== q.params.length) throw new Error("more parameters than placeholders");
-  return { text, params };
+  const number = (part: Sql): string => {
+    let i = 0;
+    const text = part.text.replace(/\?/g, () => {
+      if (i >= part.params.length) throw new Error("more placeholders than parameters");
+      const value = part.params[i++];
+      // A computed value goes in as its subquery, with its own parameters numbered alike.
+      if (value instanceof SqlValue) return `(${number(value)})`;
+      const key = `${typeof value}:${String(value)}`;
+      let n = index.get(key);
+      if (n === undefined) {
+        params.push(value);
+        n = params.length;
+        index.set(key, n);
+      }
+      return `?${n}`;
+    });
+    if (i !== part.params.length) throw new Error("more parameters than placeholders");
+    return text;
+  };
+  return { text: number(q), params };
 }
 
 /** Prepares a fragment. Placeholders must be bare `?` (no `?N`, no `?` inside literals). */

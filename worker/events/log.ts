@@ -1,7 +1,7 @@
 /**
  * The append-only event log (SPEC §7). Writers get a prepared statement so the event
  * lands in the same D1 batch as the change it records: no change without its event.
- * The `events_webhook_outbox` trigger (migration 0004) enqueues the webhook deliveries
+ * The `events_webhook_outbox` trigger (migration 0001) enqueues the webhook deliveries
  * inside that same statement, so no writer needs to know about webhooks.
  */
 import type { Env } from "../env";

@@ -1,6 +1,6 @@
 /**
  * Waking the webhook outbox. Deliveries are enqueued by a D1 trigger in the same
- * statement as their event (migration 0004), so they are durable the moment the change
+ * statement as their event (migration 0001), so they are durable the moment the change
  * commits. What remains is to wake the app's WebhookOutbox object after the commit:
  * `eventStatement` notes the app in a request-scoped set (AsyncLocalStorage), and this
  * middleware, once the handler has answered (its batches committed), wakes each noted app

@@ -10,7 +10,7 @@
  */
 import type { Env } from "../env";
 import type { App } from "../tenancy/apps";
-import { parseProfile, userByIdStatement, type UserRow } from "./users";
+import { parseProfile, type UserRow } from "./users";
 
 export interface RoleClaim {
   id: string;
@@ -75,64 +75,83 @@ export function profileClaims(user: UserRow): ProfileClaims {
 }
 
 /**
- * The three reads behind roles, permissions and flags, so a caller can batch them with
- * its own reads (the code exchange reads the user and session in the same round trip).
+ * Roles, permissions and flags as three JSON columns over the users row `u`, so the user and
+ * its whole claims snapshot are ONE statement (and one row) wherever they are read.
  */
-export function claimsQueries(env: Env, appId: string, userId: string, userSql = "?2"): D1PreparedStatement[] {
-  // `userSql` lets a caller name the user by an expression over ?1 (app id) and ?2 (the
-  // bound value), such as the user of an authorization code consumed in the same batch.
-  const u = userSql;
-  return [
-    env.DB.prepare(
-      `SELECT r.id, r.key, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.app_id = ur.app_id WHERE ur.app_id = ?1 AND ur.user_id = ${u} ORDER BY r.key`,
-    ).bind(appId, userId),
-    env.DB.prepare(
-      `SELECT p.key FROM permissions p
-        WHERE p.app_id = ?1
-          AND (p.id IN (SELECT permission_id FROM user_permissions WHERE app_id = ?1 AND user_id = ${u})
-               OR p.id IN (SELECT rp.permission_id FROM role_permissions rp JOIN user_roles ur ON ur.role_id = rp.role_id
-                            WHERE ur.app_id = ?1 AND ur.user_id = ${u}))
-        ORDER BY p.key`,
-    ).bind(appId, userId),
-    env.DB.prepare(
-      `SELECT f.key, f.type, f.default_value, uf.value FROM feature_flags f
-         LEFT JOIN user_feature_flags uf ON uf.app_id = f.app_id AND uf.key = f.key AND uf.user_id = ${u}
-        WHERE f.app_id = ?1 ORDER BY f.key`,
-    ).bind(appId, userId),
-  ];
+const CLAIM_COLUMNS = `
+  (SELECT json_group_array(json_array(id, key, name)) FROM (
+     SELECT r.id, r.key, r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.app_id = ur.app_id
+      WHERE ur.app_id = u.app_id AND ur.user_id = u.id ORDER BY r.key)) AS claims_roles,
+  (SELECT json_group_array(key) FROM (
+     SELECT p.key FROM permissions p
+      WHERE p.app_id = u.app_id
+        AND (p.id IN (SELECT permission_id FROM user_permissions WHERE app_id = u.app_id AND user_id = u.id)
+             OR p.id IN (SELECT rp.permission_id FROM role_permissions rp JOIN user_roles ur ON ur.role_id = rp.role_id
+                          WHERE ur.app_id = u.app_id AND ur.user_id = u.id))
+      ORDER BY p.key)) AS claims_permissions,
+  (SELECT json_group_array(json_array(key, type, default_value, value)) FROM (
+     SELECT f.key, f.type, f.default_value, uf.value FROM feature_flags f
+       LEFT JOIN user_feature_flags uf ON uf.app_id = f.app_id AND uf.key = f.key AND uf.user_id = u.id
+      WHERE f.app_id = u.app_id ORDER BY f.key)) AS claims_flags`;
+
+export interface UserClaimsRead {
+  /** SQL naming the user over ?1 (app id) and ?2 (`value`); default `?2`, the id itself. */
+  idSql?: string;
+  /** Only an active user yields a row. */
+  activeOnly?: boolean;
+  /** More columns (`expr AS x_name`), over ?1, ?2 and `extraParams` from ?3 on. */
+  extraColumns?: string;
+  extraParams?: unknown[];
 }
 
-/** Assembles the snapshot from the user row and the results of claimsQueries (pure). */
-export function assembleClaims(user: UserRow, results: D1Result[]): UserClaims {
-  const [roles, permissions, flags] = results;
-  const featureFlags: Record<string, FlagClaim> = {};
-  for (const row of (flags?.results ?? []) as { key: string; type: string; default_value: string; value: string | null }[]) {
-    const flag = (row.value !== null ? flagValue(row.type, row.value) : undefined) ?? flagValue(row.type, row.default_value);
-    if (flag) featureFlags[row.key] = flag;
+/** The user row and its claims (and any extra columns) in one statement; see claimsOfRow. */
+export function userClaimsStatement(env: Env, appId: string, value: string, read: UserClaimsRead = {}): D1PreparedStatement {
+  return env.DB.prepare(
+    `SELECT u.*, ${CLAIM_COLUMNS}${read.extraColumns ? `, ${read.extraColumns}` : ""}
+       FROM users u WHERE u.app_id = ?1 AND u.id = ${read.idSql ?? "?2"}${read.activeOnly ? " AND u.status = 'active'" : ""}`,
+  ).bind(appId, value, ...(read.extraParams ?? []));
+}
+
+type ClaimsRow = UserRow & { claims_roles: string; claims_permissions: string; claims_flags: string } & Record<`x_${string}`, unknown>;
+
+/** The user, its snapshot and the extra columns of a userClaimsStatement row (pure); null for no row. */
+export function claimsOfRow(row: unknown): { user: UserRow; claims: UserClaims; extra: Record<string, unknown> } | null {
+  if (!row) return null;
+  const { claims_roles, claims_permissions, claims_flags, ...rest } = row as ClaimsRow;
+  const extra: Record<string, unknown> = {};
+  for (const key of Object.keys(rest)) {
+    if (key.startsWith("x_")) {
+      extra[key.slice(2)] = (rest as Record<string, unknown>)[key];
+      delete (rest as Record<string, unknown>)[key];
+    }
   }
-  return {
+  const user = rest as UserRow;
+  const featureFlags: Record<string, FlagClaim> = {};
+  for (const [key, type, defaultValue, value] of JSON.parse(claims_flags) as [string, string, string, string | null][]) {
+    const flag = (value !== null ? flagValue(type, value) : undefined) ?? flagValue(type, defaultValue);
+    if (flag) featureFlags[key] = flag;
+  }
+  const claims: UserClaims = {
     ...profileClaims(user),
-    permissions: ((permissions?.results ?? []) as { key: string }[]).map((r) => r.key),
-    roles: ((roles?.results ?? []) as RoleClaim[]).map((r) => ({ id: r.id, key: r.key, name: r.name })),
+    permissions: JSON.parse(claims_permissions) as string[],
+    roles: (JSON.parse(claims_roles) as [string, string, string][]).map(([id, key, name]) => ({ id, key, name })),
     feature_flags: featureFlags,
   };
+  return { user, claims, extra };
 }
 
-/** The full snapshot: one D1 batch for roles, permissions and flags. */
 /**
- * The user's current claims, read together with the user in one D1 round trip (the
+ * The user's current claims, read together with the user in one statement (the
  * stale-claims refresh path); null when the user is gone or not active.
  */
 export async function activeUserClaims(env: Env, app: App, userId: string): Promise<UserClaims | null> {
-  const [users, ...rest] = await env.DB.batch([
-    userByIdStatement(env, app.id, userId),
-    ...claimsQueries(env, app.id, userId),
-  ]);
-  const user = users?.results[0] as UserRow | undefined;
-  if (!user || user.status !== "active") return null;
-  return assembleClaims(user, rest);
+  return claimsOfRow(await userClaimsStatement(env, app.id, userId, { activeOnly: true }).first())?.claims ?? null;
 }
 
+/** The snapshot of `user` (one statement). */
 export async function buildClaims(env: Env, app: App, user: UserRow): Promise<UserClaims> {
-  return assembleClaims(user, await env.DB.batch(claimsQueries(env, app.id, user.id)));
+  const read = claimsOfRow(await userClaimsStatement(env, app.id, user.id).first());
+  if (!read) throw new Error(`no user ${user.id}`);
+  const { permissions, roles, feature_flags } = read.claims;
+  return { ...profileClaims(user), permissions, roles, feature_flags };
 }

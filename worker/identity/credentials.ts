@@ -5,11 +5,11 @@
 import type { Env } from "../env";
 import { RequestError } from "../http/errors";
 import type { App } from "../tenancy/apps";
-import { secretMatchesHash } from "../util/crypto";
+import { secretMatchesHash, sha256Hex } from "../util/crypto";
 import { methodSatisfies, passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "./auth-policy";
 import { checkPassword } from "./login";
 import { clientAddress } from "./rate-limit";
-import { sessionByToken, type SessionRow } from "./sessions";
+import { sessionByToken, sessionByTokenStatement, sessionFromRow, sessionUserSql, type SessionRow } from "./sessions";
 import type { UserRow } from "./users";
 
 export type Principal =
@@ -22,21 +22,29 @@ export type PrincipalKind = Principal["kind"];
 
 const invalid = (why: string) => new RequestError("invalid_credentials", why);
 
+const KINVEY_TOKEN = /^[A-Za-z0-9_\-.=+/]{16,512}$/;
+
+function splitAuthorization(header: string): { scheme: string; value: string } {
+  const space = header.indexOf(" ");
+  return { scheme: header.slice(0, space === -1 ? undefined : space).toLowerCase(), value: space === -1 ? "" : header.slice(space + 1).trim() };
+}
+
+function sessionPrincipal(app: App, found: { session: SessionRow; user: UserRow } | null, token: string): Principal {
+  if (!found) throw invalid("The auth token is unknown, expired or logged out.");
+  // A token begun by a password before the app required passkeys is dead now.
+  if (!methodSatisfies(app.settings.auth_policy, found.session.auth_method)) throw invalid(PASSKEY_REQUIRED_MESSAGE);
+  return { kind: "user", user: found.user, via: "session", session: found.session, token };
+}
+
 /** Parses `Authorization` and authenticates it against `app`. Throws RequestError. */
 export async function authenticate(env: Env, app: App, headers: Headers): Promise<Principal> {
   const header = headers.get("authorization");
   if (!header) throw invalid("The Authorization header is missing.");
-  const space = header.indexOf(" ");
-  const scheme = header.slice(0, space === -1 ? undefined : space).toLowerCase();
-  const value = space === -1 ? "" : header.slice(space + 1).trim();
+  const { scheme, value } = splitAuthorization(header);
 
   if (scheme === "kinvey") {
-    if (!/^[A-Za-z0-9_\-.=+/]{16,512}$/.test(value)) throw invalid("Malformed Kinvey auth token.");
-    const found = await sessionByToken(env, app.id, "kinvey", value);
-    if (!found) throw invalid("The auth token is unknown, expired or logged out.");
-    // A token begun by a password before the app required passkeys is dead now.
-    if (!methodSatisfies(app.settings.auth_policy, found.session.auth_method)) throw invalid(PASSKEY_REQUIRED_MESSAGE);
-    return { kind: "user", user: found.user, via: "session", session: found.session, token: value };
+    if (!KINVEY_TOKEN.test(value)) throw invalid("Malformed Kinvey auth token.");
+    return sessionPrincipal(app, await sessionByToken(env, app.id, "kinvey", value), value);
   }
   if (scheme === "basic") {
     const [name, secret] = decodeBasic(value);
@@ -50,6 +58,34 @@ export async function authenticate(env: Env, app: App, headers: Headers): Promis
     return { kind: "user", user, via: "basic" };
   }
   throw invalid("Unsupported authorization scheme; use Basic or Kinvey.");
+}
+
+/**
+ * A well-formed Kinvey session token whose lookup the caller runs in its own D1 batch (the
+ * data reads: one round trip per request). `userSql` is the session's user id as a scalar
+ * subquery for the caller's statement; `principal()` turns the batch's result of `statement`
+ * into the principal exactly as authenticate() would, or throws its error. Nothing is
+ * cached: every request reads the session, so a logout is immediate.
+ */
+export interface SessionCheck {
+  statement: D1PreparedStatement;
+  userSql: { text: string; params: unknown[] };
+  principal(result: D1Result | undefined): Principal;
+}
+
+/** The deferred check for a Kinvey token header; null for any other credential (authenticate those). */
+export async function sessionCheck(env: Env, app: App, headers: Headers): Promise<SessionCheck | null> {
+  const header = headers.get("authorization");
+  if (!header) return null;
+  const { scheme, value } = splitAuthorization(header);
+  if (scheme !== "kinvey" || !KINVEY_TOKEN.test(value)) return null;
+  const tokenHash = await sha256Hex(value);
+  const now = Date.now();
+  return {
+    statement: sessionByTokenStatement(env, app.id, "kinvey", tokenHash, now),
+    userSql: sessionUserSql(app.id, "kinvey", tokenHash, now),
+    principal: (result) => sessionPrincipal(app, sessionFromRow(app.id, result?.results[0] as Parameters<typeof sessionFromRow>[1]), value),
+  };
 }
 
 /** `Basic base64(name:secret)` → [name, secret]; refuses bad base64, missing colon, control characters. */

@@ -5,11 +5,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { KinveyError } from "../http/errors";
-import { authenticate, type Principal, type PrincipalKind } from "./credentials";
+import { authenticate, sessionCheck, type Principal, type PrincipalKind, type SessionCheck } from "./credentials";
 import { appById, type App } from "../tenancy/apps";
 import { randomId } from "../util/crypto";
 
-export type KinveyVars = { app: App; principal: Principal };
+export type KinveyVars = { app: App; principal: Principal; sessionCheck?: SessionCheck };
 export type KinveyEnv = { Bindings: Env; Variables: KinveyVars };
 export type KinveyContext = Context<KinveyEnv>;
 
@@ -30,6 +30,54 @@ export const kinveyAuth: MiddlewareHandler<KinveyEnv> = async (c, next) => {
   c.set("principal", await authenticate(c.env, app, c.req.raw.headers));
   await next();
 };
+
+/**
+ * For reads that fold the session lookup into their own D1 round trip (readAuthenticated):
+ * like kinveyAuth, except that a Kinvey session token is not looked up here. Every other
+ * credential is authenticated at once, as kinveyAuth does.
+ */
+export const kinveyAuthDeferred: MiddlewareHandler<KinveyEnv> = async (c, next) => {
+  const appKey = c.req.param("appKey");
+  const app = appKey ? await appById(c.env, appKey) : null;
+  if (!app) throw new KinveyError("AppNotFound", `No app with key ${appKey}.`);
+  c.set("app", app);
+  const check = await sessionCheck(c.env, app, c.req.raw.headers);
+  if (check) c.set("sessionCheck", check);
+  else c.set("principal", await authenticate(c.env, app, c.req.raw.headers));
+  await next();
+};
+
+/** What a deferred read runs: its statement, given the session user's id as SQL (or null). */
+export interface AuthenticatedRead<T> {
+  statement: D1PreparedStatement;
+  finish(result: D1Result, principal: Principal): T;
+}
+
+/**
+ * Runs a read under kinveyAuthDeferred in ONE D1 round trip: with a session token, the
+ * session lookup and `read`'s statement go in one batch, and the statement's rows are used
+ * only when the session is good (its `userSql` is the same lookup as a subquery, so the rows
+ * are the signed-in user's). Errors keep kinveyAuth's order: a bad credential is reported
+ * before anything `read` refuses (its input errors are rethrown after authentication).
+ */
+export async function readAuthenticated<T>(c: KinveyContext, read: (userSql: SessionCheck["userSql"] | null) => AuthenticatedRead<T>): Promise<T> {
+  const check = c.var.sessionCheck;
+  if (!check) {
+    const planned = read(null);
+    return planned.finish(await planned.statement.all(), c.var.principal);
+  }
+  let planned: AuthenticatedRead<T>;
+  try {
+    planned = read(check.userSql);
+  } catch (err) {
+    c.set("principal", check.principal(await check.statement.all()));
+    throw err;
+  }
+  const [session, rows] = await c.env.DB.batch([check.statement, planned.statement]);
+  const principal = check.principal(session);
+  c.set("principal", principal);
+  return planned.finish(rows!, principal);
+}
 
 /** Refuses principals not in `kinds` with 401 InsufficientCredentials (never InvalidCredentials). */
 export function allow<K extends PrincipalKind>(c: KinveyContext, ...kinds: K[]): Extract<Principal, { kind: K }> {

@@ -43,22 +43,32 @@ export async function prepareSession(
   return { id, token, statement };
 }
 
-/** The live session and its active user for a presented token, in one read. */
-export async function sessionByToken(
-  env: Env,
-  appId: string,
-  kind: SessionKind,
-  token: string,
-): Promise<{ session: SessionRow; user: UserRow } | null> {
-  const row = await env.DB.prepare(
+const SESSION_LIVE = "s.token_hash = ? AND s.app_id = ? AND s.kind = ? AND u.status = 'active' AND (s.expires_at IS NULL OR s.expires_at > ?)";
+
+/** The live session and its active user for a token hash: one statement, for batching. */
+export function sessionByTokenStatement(env: Env, appId: string, kind: SessionKind, tokenHash: string, now: number): D1PreparedStatement {
+  return env.DB.prepare(
     `SELECT s.id AS s_id, s.kind AS s_kind, s.token_hash AS s_token_hash, s.auth_method AS s_auth_method,
             s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, u.*
        FROM sessions s JOIN users u ON u.app_id = s.app_id AND u.id = s.user_id
-      WHERE s.token_hash = ? AND s.app_id = ? AND s.kind = ? AND u.status = 'active'
-        AND (s.expires_at IS NULL OR s.expires_at > ?)`,
-  )
-    .bind(await sha256Hex(token), appId, kind, Date.now())
-    .first<UserRow & Record<`s_${string}`, unknown>>();
+      WHERE ${SESSION_LIVE}`,
+  ).bind(tokenHash, appId, kind, now);
+}
+
+/**
+ * The same lookup as a scalar subquery yielding the user id (NULL when the token is not live),
+ * so a caller can use the signed-in user inside its own statement and batch it with
+ * sessionByTokenStatement: one round trip, and its rows count only if the session does.
+ */
+export function sessionUserSql(appId: string, kind: SessionKind, tokenHash: string, now: number): { text: string; params: unknown[] } {
+  return {
+    text: `SELECT s.user_id FROM sessions s JOIN users u ON u.app_id = s.app_id AND u.id = s.user_id WHERE ${SESSION_LIVE}`,
+    params: [tokenHash, appId, kind, now],
+  };
+}
+
+/** The session and user of a sessionByTokenStatement row; null for no row. */
+export function sessionFromRow(appId: string, row: (UserRow & Record<`s_${string}`, unknown>) | undefined | null): { session: SessionRow; user: UserRow } | null {
   if (!row) return null;
   const session: SessionRow = {
     id: row.s_id as string,
@@ -73,6 +83,17 @@ export async function sessionByToken(
   };
   const user = Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith("s_"))) as unknown as UserRow;
   return { session, user };
+}
+
+/** The live session and its active user for a presented token, in one read. */
+export async function sessionByToken(
+  env: Env,
+  appId: string,
+  kind: SessionKind,
+  token: string,
+): Promise<{ session: SessionRow; user: UserRow } | null> {
+  const row = await sessionByTokenStatement(env, appId, kind, await sha256Hex(token), Date.now()).first<UserRow & Record<`s_${string}`, unknown>>();
+  return sessionFromRow(appId, row);
 }
 
 export function deleteSessionStatement(env: Env, appId: string, sessionId: string): D1PreparedStatement {
@@ -125,7 +146,7 @@ export function deleteAllUserSessionsStatement(env: Env, appId: string, userId: 
   return env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND user_id = ?").bind(appId, userId);
 }
 
-/** The id of the live session named by the SQL expression `idSql` over ?1 (app id) and ?2 (`value`); ?3 is now. */
-export function liveSessionWhereStatement(env: Env, appId: string, idSql: string, value: string, now: number): D1PreparedStatement {
-  return env.DB.prepare(`SELECT id FROM sessions WHERE app_id = ?1 AND id = ${idSql} AND (expires_at IS NULL OR expires_at > ?3)`).bind(appId, value, now);
+/** SQL: whether the session named by `idSql` (over ?1, the app id) is live at ?3 (now), for a caller's column. */
+export function liveSessionSql(idSql: string): string {
+  return `EXISTS (SELECT 1 FROM sessions WHERE app_id = ?1 AND id = ${idSql} AND (expires_at IS NULL OR expires_at > ?3))`;
 }

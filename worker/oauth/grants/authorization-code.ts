@@ -10,12 +10,11 @@
  * and ends nothing, so a stranger cannot kill a user's fresh sign-in with a code it read
  * in a log or a Referer.
  */
-import { endChain, startChain } from "../../chains/api";
+import { ChainStartRefused, endChain, newUserChainId, startChain } from "../../chains/api";
 import { OAuthError } from "../../http/errors";
-import { assembleClaims, claimsQueries } from "../../identity/claims";
+import { claimsOfRow, userClaimsStatement } from "../../identity/claims";
 import { clientAllowsGrant, type Client } from "../../identity/clients";
-import { liveSessionWhereStatement } from "../../identity/sessions";
-import { activeUserWhereStatement, type UserRow } from "../../identity/users";
+import { liveSessionSql } from "../../identity/sessions";
 import { methodSatisfies, PASSKEY_REQUIRED_MESSAGE } from "../../identity/auth-policy";
 import { codeHashOf, consumedResult, consumeStatement, recordIssuedStatement, SESSION_OF_CODE, USER_OF_CODE } from "../codes";
 import type { OAuthContext } from "../context";
@@ -39,13 +38,12 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   const now = Date.now();
   const codeHash = await codeHashOf(code);
   if (!codeHash) throw new OAuthError("invalid_grant", "The authorization code is not valid.");
-  // One round trip: consume the code and read its user, session and claims with it. The
-  // reads are discarded unless this request is the one that consumed the code.
-  const [consumedRows, users, sessions, ...claimResults] = await env.DB.batch([
+  // One round trip of two statements: consume the code, and read its user, the user's whole
+  // claims snapshot and whether its session is live as one row. The read is discarded unless
+  // this request is the one that consumed the code.
+  const [consumedRows, read] = await env.DB.batch([
     consumeStatement(env, app.id, codeHash, now),
-    activeUserWhereStatement(env, app.id, USER_OF_CODE, codeHash),
-    liveSessionWhereStatement(env, app.id, SESSION_OF_CODE, codeHash, now),
-    ...claimsQueries(env, app.id, codeHash, USER_OF_CODE),
+    userClaimsStatement(env, app.id, codeHash, { idSql: USER_OF_CODE, activeOnly: true, extraColumns: `${liveSessionSql(SESSION_OF_CODE)} AS x_session_live`, extraParams: [now] }),
   ]);
   const consumed = await consumedResult(env, app.id, codeHash, consumedRows);
   if (!consumed.ok) {
@@ -74,44 +72,52 @@ export async function authorizationCodeGrant(c: OAuthContext, client: Client, fo
   const audience = narrowTargets(grant.audience, targets.targets, client.id);
   if (!audience) throw new OAuthError("invalid_target", TARGET_WIDENED);
 
-  const user = users?.results[0] as UserRow | undefined;
-  if (!user) throw new OAuthError("invalid_grant", "The user of this code is no longer active.");
-  if (!sessions?.results.length) throw new OAuthError("invalid_grant", "The sign-in session of this code has ended.");
-  const claims = assembleClaims(user, claimResults);
+  const found = claimsOfRow(read?.results[0]);
+  if (!found) throw new OAuthError("invalid_grant", "The user of this code is no longer active.");
+  if (!found.extra.session_live) throw new OAuthError("invalid_grant", "The sign-in session of this code has ended.");
+  const { user, claims } = found;
 
   let refreshToken: string | null = null;
-  let recorded: Promise<unknown> = Promise.resolve();
   if (wantsOffline(grant.scope) && clientAllowsGrant(client, "refresh_token")) {
-    const started = await startChain(env, app, user.id, {
-      clientId: client.id,
-      sessionId: grant.sessionId,
-      scope: grant.scope.join(" "),
-      authTime: grant.authTime,
-      authMethod: grant.authMethod,
-      claims: snapshotOf(claims, grant.audience),
-    });
-    refreshToken = started.refreshToken;
-    // Written while the tokens are signed; the response waits for both, so a replay that
-    // arrives after it can always find the chain to end.
-    recorded = recordIssuedStatement(env, consumed.codeHash, { chainId: started.chainId }).run();
+    // The chain id is recorded on the code in the same batch as the chain's index row, before
+    // the chain starts: a replay from then on ends it, and if the replay gets there first the
+    // object keeps the id as ended and refuses this start (the code then fails both times).
+    const chainId = newUserChainId(env, app.id, user.id);
+    try {
+      const started = await startChain(
+        env,
+        app,
+        user.id,
+        {
+          clientId: client.id,
+          sessionId: grant.sessionId,
+          scope: grant.scope.join(" "),
+          authTime: grant.authTime,
+          authMethod: grant.authMethod,
+          claims: snapshotOf(claims, grant.audience),
+        },
+        Date.now(),
+        { chainId, alongside: [recordIssuedStatement(env, consumed.codeHash, { chainId })] },
+      );
+      refreshToken = started.refreshToken;
+    } catch (err) {
+      if (err instanceof ChainStartRefused) throw new OAuthError("invalid_grant", "The authorization code was already used.");
+      throw err;
+    }
   }
-  const [body] = await Promise.all([
-    userTokenResponse(env, app, {
-      issuer: c.var.issuer,
-      userId: user.id,
-      clientId: client.id,
-      scope: grant.scope,
-      audience,
-      sessionId: grant.sessionId,
-      authTime: grant.authTime,
-      authMethod: grant.authMethod,
-      claims,
-      nonce: grant.nonce,
-      refreshToken,
-    }),
-    recorded,
-  ]);
-  return body;
+  return userTokenResponse(env, app, {
+    issuer: c.var.issuer,
+    userId: user.id,
+    clientId: client.id,
+    scope: grant.scope,
+    audience,
+    sessionId: grant.sessionId,
+    authTime: grant.authTime,
+    authMethod: grant.authMethod,
+    claims,
+    nonce: grant.nonce,
+    refreshToken,
+  });
 }
 
 /** A replay by the code's own client with its own verifier: the code and its secret leaked, or the client misbehaves. */
