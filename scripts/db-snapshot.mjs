@@ -25,8 +25,10 @@ writeFileSync(journalPath, JSON.stringify(journal, null, 2));
 const idx = name.slice(0, 4);
 for (const f of readdirSync(join(work, "migrations", "meta"))) if (f.startsWith(`${idx}_`)) rmSync(join(work, "migrations", "meta", f));
 writeFileSync(join(work, "drizzle.config.ts"), `import { defineConfig } from "drizzle-kit";\nexport default defineConfig({ dialect: "sqlite", schema: "./schema/tables.ts", out: "./${work}/migrations" });\n`);
+// drizzle-kit numbers what it generates by count, not by the reserved number in `name`.
+const before = new Set(readdirSync(join(work, "migrations")));
 execFileSync("npx", ["drizzle-kit", "generate", "--config", join(work, "drizzle.config.ts"), "--name", name.slice(5)], { stdio: ["ignore", "ignore", "inherit"] });
-const generated = readdirSync(join(work, "migrations")).find((f) => f.startsWith(`${idx}_`) && f.endsWith(".sql"));
+const generated = readdirSync(join(work, "migrations")).find((f) => !before.has(f) && f.endsWith(".sql"));
 if (!generated) {
   console.error(`drizzle-kit generated nothing for ${name}: tables.ts matches the migrations before it.`);
   process.exit(1);
@@ -44,8 +46,9 @@ if (missing.length) {
 const out = JSON.parse(readFileSync(journalPath, "utf8"));
 const entry = out.entries.find((e) => e.tag === generated.replace(/\.sql$/, ""));
 entry.tag = name;
+entry.idx = Number(idx);
 const real = JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8"));
 real.entries = [...real.entries.filter((e) => e.tag !== name), entry].sort((a, b) => a.idx - b.idx);
 writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify(real, null, 2) + "\n");
-cpSync(join(work, "migrations", "meta", `${idx}_snapshot.json`), join(dir, "meta", `${idx}_snapshot.json`));
+cpSync(join(work, "migrations", "meta", `${generated.slice(0, 4)}_snapshot.json`), join(dir, "meta", `${idx}_snapshot.json`));
 console.log(`recorded ${name} in drizzle's journal and snapshot`);
