@@ -20,6 +20,8 @@ import { passkeyAdminRoutes } from "./admin/passkeys";
 import { passkeyRoutes } from "./passkeys/routes";
 import { dataRoutes } from "./data/routes";
 import { groupRoutes } from "./data/group-routes";
+import { accountRoutes } from "./account/routes";
+import { devRoutes } from "./dev/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -63,6 +65,8 @@ export function buildApp() {
   app.route("/.well-known", kiaviAuthRoutes);
   app.route("/", browserRoutes);
   app.route("/", passkeyRoutes);
+  app.route("/", accountRoutes);
+  app.route("/dev", devRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;
