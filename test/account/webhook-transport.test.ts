@@ -3,7 +3,7 @@
  * carries it, link or code included, to the app's webhooks subscribed to that event type.
  * The worker is the real app with MAIL_TRANSPORT=webhook in its configuration.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app";
 import { webhookPayload } from "../../worker/events/delivery";
@@ -41,7 +41,7 @@ const rowsFor = (appId: string) =>
     .bind(appId)
     .all<DeliveryRow>();
 
-describe("the webhook mail transport", () => {
+describe("mail transports by deployment", () => {
   it("puts the message and its link in the subscribed webhook's payload, and queues no mail", async () => {
     const { app } = await accountApp();
     const user = await signupWithEmail(app);
@@ -71,5 +71,14 @@ describe("the webhook mail transport", () => {
     expect(rows.map((r) => r.channel).sort()).toEqual(["mail", "webhook", "webhook"]);
     const devHook = rows.filter((r) => r.channel === "webhook")[1]!;
     expect((await webhookPayload(env, devHook, app.id)).data.message).toBeUndefined();
+  });
+
+  it("outside development there is no dev mailbox", async () => {
+    const deployed = { ...env, DEV_MODE: undefined, DEFAULT_APP: undefined };
+    for (const path of ["/dev/mailbox", "/dev/mailbox.json"]) {
+      const res = await webhookDeployment.fetch(new Request(`http://127.0.0.1:8787${path}`), deployed, createExecutionContext());
+      expect(res.status).toBe(404);
+    }
+    expect((await SELF.fetch("http://127.0.0.1:8787/dev/mailbox")).status).toBe(200);
   });
 });

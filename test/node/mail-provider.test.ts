@@ -7,7 +7,6 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mailConfig } from "../../worker/mail/config";
 import { renderMail } from "../../worker/mail/templates";
 import { sendMail } from "../../worker/mail/transports";
 import { createApp, OWN_STATE, startOwnWorker, type CreatedApp, type RunningWorker } from "./harness";
@@ -98,7 +97,7 @@ describe("HTTP mail provider", () => {
   it("Postmark: the documented request (X-Postmark-Server-Token, From/To/Subject/HtmlBody/TextBody/MessageStream)", async () => {
     const postmark = await stub(0);
     try {
-      const config = mailConfig({ MAIL_TRANSPORT: "postmark", MAIL_API_URL: postmark.url, MAIL_API_KEY: "pm-token", MAIL_FROM: "no-reply@auth.example.com", DEV_MODE: "true" });
+      const config = { transport: "postmark", apiUrl: postmark.url, apiKey: "pm-token", from: "no-reply@auth.example.com" } as const;
       const message = renderMail({ kind: "email_code", appName: "Acme", to: "ada@example.com", username: "ada", minutes: 10, code: "424242" });
       expect(await sendMail(config, { message, appName: "Acme", idempotencyKey: "whd_x" })).toBeNull();
       const [r] = postmark.received;
@@ -106,7 +105,7 @@ describe("HTTP mail provider", () => {
       expect(r!.body).toEqual({ From: '"Acme" <no-reply@auth.example.com>', To: "ada@example.com", Subject: "Your Acme sign-in code: 424242", HtmlBody: message.html, TextBody: message.text, MessageStream: "outbound" });
       // An error answer is kept for the operator and retried by the outbox.
       const failing = await stub(1);
-      const failed = await sendMail({ ...config, apiUrl: failing.url } as typeof config, { message, appName: "Acme", idempotencyKey: "whd_y" });
+      const failed = await sendMail({ ...config, apiUrl: failing.url }, { message, appName: "Acme", idempotencyKey: "whd_y" });
       expect(failed).toBe('HTTP 503 {"message":"try later"}');
       await new Promise((resolve) => failing.server.close(resolve));
     } finally {

@@ -1,6 +1,7 @@
 /** The pure parts of account mail (issue 14): transport configuration, templates, credential and setting rules. */
 import { describe, expect, it } from "vitest";
-import { fromHeader, mailConfig, transportName } from "../../worker/mail/config";
+import { mailConfig, transportName } from "../../worker/mail/config";
+import { fromHeader } from "../../worker/mail/transports";
 import { escapeHtml, renderMail } from "../../worker/mail/templates";
 import { signInLinks } from "../../worker/recovery/links";
 import { codeInput, linkTokenInput, maskEmail, methodAllowed, overRequestLimit, REQUEST_LIMITS, unusable, verificationBlocks, verificationWanted } from "../../worker/recovery/rules";

@@ -7,16 +7,10 @@
  */
 import { isDevelopment, type Env } from "../env";
 import { isLocalHost } from "../tenancy/apps";
+import type { MailConfig } from "./transports";
 
 export const TRANSPORTS = ["webhook", "resend", "postmark", "dev"] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
-
-export type MailConfig =
-  | { transport: "webhook" }
-  | { transport: "dev" }
-  | { transport: "resend" | "postmark"; from: string; apiKey: string; apiUrl: string }
-  /** Configured wrongly: nothing is sent, each delivery fails with `problem` (and is retried, so a fix sends it). */
-  | { transport: "broken"; problem: string };
 
 const API_URLS = { resend: "https://api.resend.com", postmark: "https://api.postmarkapp.com" } as const;
 const ADDRESS = /^[^\s@<>"]+@[^\s@<>"]+$/;
@@ -46,11 +40,4 @@ export function mailConfig(env: Pick<Env, "MAIL_TRANSPORT" | "MAIL_FROM" | "MAIL
   const plainOk = isDevelopment(env) && isLocalHost(url.host);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && plainOk)) return { transport: "broken", problem: "MAIL_API_URL must be https" };
   return { transport: name, from, apiKey: env.MAIL_API_KEY, apiUrl: url.origin };
-}
-
-/** `"App Name" <address>`: the app's name as the display name, stripped of what could break the header. */
-export function fromHeader(appName: string, address: string): string {
-  // eslint-disable-next-line no-control-regex
-  const name = appName.replace(/[\u0000-\u001f\u007f"\\<>]/g, "").trim().slice(0, 64);
-  return name ? `"${name}" <${address}>` : address;
 }

@@ -9,9 +9,24 @@
  * - Postmark: `POST {api}/email`, `X-Postmark-Server-Token: {token}`, JSON `{From, To,
  *   Subject, HtmlBody, TextBody, MessageStream: "outbound"}`; success is 200 with ErrorCode 0.
  * - dev: nothing leaves; the sealed message stays with its event and GET /dev/mailbox shows it.
+ * It imports nothing of the Worker, so the provider requests can be checked from Node too.
  */
-import { fromHeader, type MailConfig } from "./config";
 import type { MailMessage } from "./templates";
+
+/** The transport as configured (config.ts reads it from the environment). */
+export type MailConfig =
+  | { transport: "webhook" }
+  | { transport: "dev" }
+  | { transport: "resend" | "postmark"; from: string; apiKey: string; apiUrl: string }
+  /** Configured wrongly: nothing is sent, each delivery fails with `problem` (and is retried, so a fix sends it). */
+  | { transport: "broken"; problem: string };
+
+/** `"App Name" <address>`: the app's name as the display name, stripped of what could break the header. */
+export function fromHeader(appName: string, address: string): string {
+  // eslint-disable-next-line no-control-regex
+  const name = appName.replace(/[\u0000-\u001f\u007f"\\<>]/g, "").trim().slice(0, 64);
+  return name ? `"${name}" <${address}>` : address;
+}
 
 const TIMEOUT_MS = 10_000;
 const USER_AGENT = "Latch-Mail/1";
