@@ -64,7 +64,7 @@ function refusePasswordsUnderPasskeyPolicy(c: KinveyContext): void {
  * Signup: app (or master) credentials; an empty body creates an implicit user. A user with
  * an email gets a verification link when the app verifies emails. Under
  * `email_verification: required` an email is needed, and the answer holds no auth token:
- * the user logs in once the email is verified (README "Email verification").
+ * the user logs in once the email is verified (README "Password reset, email verification, sign-in codes").
  */
 userRoutes.post("/:appKey", async (c) => {
   allow(c, "app", "master");
