@@ -2,9 +2,9 @@
  * What a correct first factor leads to on the hosted pages, for every way in (the password
  * form, sign-up, and any later one such as email codes or an upstream provider). The auth
  * policy (identity/auth-policy.ts, SPEC §8) decides: a session, a session with a passkey
- * offer, passkey enrolment before any session, or a refusal. Before it, the account's own
- * steps (account-steps.ts): a required new password, a verification mail on sign-up, a
- * required email verification. Faces render the refusal in their own page; the other
+ * offer, passkey enrolment before any session, or a refusal. Between the refusal and the
+ * rest come the account's own steps (account-steps.ts): a required new password, a
+ * verification mail on sign-up, a required email verification. Faces render the refusal in their own page; the other
  * outcomes come with what to send.
  */
 import type { Context } from "hono";
@@ -50,11 +50,12 @@ export async function completeFirstFactor<E extends { Bindings: Env }>(
   factor: FirstFactor,
 ): Promise<FirstFactorOutcome> {
   const { app, host } = site;
-  const step = await accountStep(c, site, user, factor);
-  if (step) return step;
   const policy = app.settings.auth_policy;
   const outcome = passwordOutcome(policy, policy === "none" ? 0 : await passkeyCount(c.env, app.id, user.id));
   if (outcome === "refuse") return { kind: "refused", message: PASSKEY_ONLY_MESSAGE };
+  // After the refusal: a factor that may not sign in at all leads to no account step either.
+  const step = await accountStep(c, site, user, factor);
+  if (step) return step;
   if (outcome === "enrol_first") return { kind: "enrol", response: await enrolmentPage(c, site, user, factor.fields) };
   const signedIn = await startBrowserSession(c, app, host, user, { authMethod: factor.method, created: factor.created });
   const offer =
