@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import type { Env } from "../env";
 import { readForm } from "../http/body";
 import { clientAddress } from "../identity/rate-limit";
+import { MAX_EMAIL_LENGTH } from "../identity/users";
 import type { IssueContext } from "../recovery/issue";
 import { carried, continueHref } from "../sessions/continue";
 import { csrfToken, csrfValid, preLoginValue } from "../sessions/csrf";
@@ -55,7 +56,7 @@ export function issueContext(c: AccountContext, fields: [string, string][] | nul
 /** A username or email as typed, or null when it cannot name anyone (empty, absurdly long). */
 export function identifierInput(value: string | null): string | null {
   const v = (value ?? "").trim();
-  return v && v.length <= 320 ? v : null;
+  return v && v.length <= MAX_EMAIL_LENGTH ? v : null;
 }
 
 export async function notOffered(what: string): Promise<Response> {

@@ -12,15 +12,17 @@
 import type { Env } from "../env";
 import type { EventSource, EventType } from "../events/log";
 import { identifierKey } from "../identity/identifiers";
-import { MAX_IDENTIFIER_LENGTH } from "../identity/login";
 import { insertOneTimeStatement, newOneTimeId, oneTimeDigest, recentCountStatements, sweepOneTimeStatement, type OneTimeKind, type OneTimeRow } from "../identity/one-time";
-import { userByIdentifierStatement, type UserRow } from "../identity/users";
+import { MAX_EMAIL_LENGTH, userByIdentifierStatement, type UserRow } from "../identity/users";
 import { mailStatements } from "../mail/queue";
 import { sealEnvelope } from "../mail/seal";
 import { renderMail, type MailKind } from "../mail/templates";
 import type { App } from "../tenancy/apps";
 import { randomToken } from "../util/crypto";
 import { LIFETIME_MS, overRequestLimit, REQUEST_LIMITS } from "./rules";
+
+/** No identifier is longer than the longest email; what is longer names no one. */
+const MAX_IDENTIFIER_LENGTH = MAX_EMAIL_LENGTH;
 
 export interface IssueContext {
   /** The client address the request came from (rate limits). */
