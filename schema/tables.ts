@@ -340,6 +340,12 @@ export const events = sqliteTable(
     data: text("data").notNull().default("{}"),
     /** Who caused it: `api` (management API), `user` (sign-in, self-service), `admin`. */
     source: text("source", { enum: ["api", "user", "admin"] }).notNull().default("user"),
+    /**
+     * The event's private part, sealed (AES-GCM under KEY_ENCRYPTION_SECRET, worker/mail/seal.ts):
+     * the mail message with its link or code, and the transport chosen when it was written.
+     * Never listed by the management API; only the outbox opens it (worker/events/delivery.ts).
+     */
+    sealed: text("sealed"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("events_app_time").on(t.appId, t.createdAt), index("events_app_type").on(t.appId, t.type, t.createdAt), index("events_app_user").on(t.appId, t.userId, t.createdAt)],
@@ -361,10 +367,12 @@ export const webhooks = sqliteTable(
 );
 
 /**
- * The webhook outbox: one row per (event, webhook), retried until delivered or dead.
- * Rows are inserted by the `events_webhook_outbox` trigger (migration 0001, hand-written:
- * keep it when squashing), so an event and its deliveries commit together. `id` is the
- * `webhook-id` header, stable across retries.
+ * The outbox: one row per (event, webhook), and one per mail message, retried until
+ * delivered or dead. Webhook rows are inserted by the `events_webhook_outbox` trigger
+ * (migration 0001, hand-written: keep it when squashing), so an event and its deliveries
+ * commit together; a mail row (`channel` 'mail', `webhook_id` 'mail') is written in the
+ * same batch as its event by worker/mail/queue.ts. `id` is the `webhook-id` header (and
+ * the mail provider's idempotency key), stable across retries.
  */
 export const webhookDeliveries = sqliteTable(
   "webhook_deliveries",
@@ -373,6 +381,8 @@ export const webhookDeliveries = sqliteTable(
     appId: text("app_id").notNull(),
     webhookId: text("webhook_id").notNull(),
     eventId: text("event_id").notNull(),
+    /** `webhook`: POST the event to `webhook_id`; `mail`: send the event's sealed message with the deployment's mail transport. */
+    channel: text("channel", { enum: ["webhook", "mail"] }).notNull().default("webhook"),
     status: text("status", { enum: ["pending", "delivered", "dead"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
@@ -482,6 +492,43 @@ export const webauthnChallenges = sqliteTable("webauthn_challenges", {
   expiresAt: integer("expires_at").notNull(),
   consumedAt: integer("consumed_at"),
 });
+
+/**
+ * One-time credentials sent by mail (worker/recovery): password-reset links (30 minutes),
+ * email-verification links (24 hours) and sign-in codes (6 digits, 10 minutes, 5 attempts).
+ * Only an HMAC of the secret is kept (`secret_hash`, unique). `binding` is an HMAC of what
+ * the credential is bound to and dies with: the password hash (reset), the email (verify),
+ * the browser and the email (code). A request for an unknown account writes a row too
+ * (`user_id` null, an unmatchable hash), so both answers cost the same and count against
+ * the same limits: `subject` (an HMAC of the identifier as typed) and `address` (of the
+ * client address) are what the per-account and per-address limits count. `continue` is
+ * the hosted authorization request to return to. Rows are dead after `expires_at` and may
+ * be purged then.
+ */
+export const oneTimeTokens = sqliteTable(
+  "one_time_tokens",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    kind: text("kind", { enum: ["password_reset", "email_verification", "email_code"] }).notNull(),
+    userId: text("user_id"),
+    secretHash: text("secret_hash").notNull(),
+    binding: text("binding").notNull(),
+    subject: text("subject").notNull(),
+    address: text("address").notNull(),
+    continue: text("continue"),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    consumedAt: integer("consumed_at"),
+  },
+  (t) => [
+    uniqueIndex("one_time_tokens_secret").on(t.secretHash),
+    index("one_time_tokens_subject").on(t.appId, t.kind, t.subject, t.createdAt),
+    index("one_time_tokens_address").on(t.appId, t.kind, t.address, t.createdAt),
+    index("one_time_tokens_user").on(t.appId, t.userId),
+  ],
+);
 
 /** Failed-credential counters for rate limiting; key is e.g. `acct:{app}:{username}`. */
 export const rateLimits = sqliteTable("rate_limits", {

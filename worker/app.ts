@@ -22,6 +22,8 @@ import { dataRoutes } from "./data/routes";
 import { groupRoutes } from "./data/group-routes";
 import { upstreamRoutes } from "./upstream/routes";
 import { connectionAdminRoutes } from "./admin/connections";
+import { accountRoutes } from "./account/routes";
+import { devRoutes } from "./dev/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -67,6 +69,8 @@ export function buildApp() {
   app.route("/", browserRoutes);
   app.route("/", passkeyRoutes);
   app.route("/", upstreamRoutes);
+  app.route("/", accountRoutes);
+  app.route("/dev", devRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;

@@ -9,8 +9,20 @@ export interface Env {
   CHAINS: DurableObjectNamespace<RefreshChains>;
   /** One object per app: drains the app's webhook outbox on an alarm. */
   WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
-  /** Webhook retry delays in seconds, comma separated (default in worker/events/retry.ts). */
+  /** Outbox retry delays in seconds, comma separated (default in worker/events/retry.ts); webhooks and mail. */
   WEBHOOK_RETRY_SCHEDULE?: string;
+  /**
+   * How this deployment sends mail (worker/mail/config.ts, README "Mail"): `webhook` (the
+   * default: the event carries the message to the app's webhooks), `resend` or `postmark`
+   * (their HTTP APIs), `dev` (kept for GET /dev/mailbox; development only).
+   */
+  MAIL_TRANSPORT?: string;
+  /** Sender for `resend`/`postmark`, e.g. `no-reply@auth.example.com`; the app's name is its display name. */
+  MAIL_FROM?: string;
+  /** The provider's API key (Resend) or server token (Postmark). A secret. */
+  MAIL_API_KEY?: string;
+  /** The provider's API origin, when not its public one (a proxy; loopback stubs in development). */
+  MAIL_API_URL?: string;
   /** Bearer token of the operator API (/admin). A secret. */
   ADMIN_TOKEN: string;
   /** Encrypts signing keys at rest. A secret. */

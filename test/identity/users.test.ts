@@ -147,6 +147,9 @@ describe("operator-owned attributes are not self-writable", () => {
     expect(await patch.json()).toMatchObject({ is_password_reset_requested: true });
     const read = await (await api(app, `/user?id=${user._id}`)).json();
     expect(read).toMatchObject({ provided_id: "crm-7" });
+    expect(await env.DB.prepare("SELECT password_reset_required FROM users WHERE id = ?").bind(user._id).first("password_reset_required")).toBe(1);
+    // The flag would make the hosted sign-in ask for a new password first (test/account/reset.test.ts).
+    await api(app, `/user?id=${user._id}`, { method: "PATCH", json: { is_password_reset_requested: false } });
     await env.DB.prepare("UPDATE users SET org_code = 'org_acme' WHERE id = ?").bind(user._id).run();
     const tokens = await tokensFor(app, client, user);
     expect(decodeJwt(tokens.access_token).payload.org_code).toBe("org_acme");

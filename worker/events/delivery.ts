@@ -1,13 +1,18 @@
 /**
- * Webhook delivery (SPEC §7): POST to the endpoint with `Content-Type: application/jwt`,
- * the body a JWS signed with the app's keys (verifiable against its JWKS) whose payload is
- * `{type, event_id, source, timestamp, data}`, and a `webhook-id` header that is the
- * delivery's id, so it stays the same across retries and receivers can de-duplicate.
- * At least once: a row leaves `pending` only after a 2xx, or when its retries run out.
+ * Outbox delivery. A webhook row (SPEC §7) is a POST to the endpoint with `Content-Type:
+ * application/jwt`, the body a JWS signed with the app's keys (verifiable against its JWKS)
+ * whose payload is `{type, event_id, source, timestamp, data}`, and a `webhook-id` header
+ * that is the delivery's id, so it stays the same across retries and receivers can
+ * de-duplicate. A mail row sends its event's sealed message with the deployment's mail
+ * transport (worker/mail). At least once: a row leaves `pending` only after a success, or
+ * when its retries run out.
  */
 import type { Env } from "../env";
 import { appById, type App } from "../tenancy/apps";
 import { signJwt } from "../keys/sign";
+import { mailConfig } from "../mail/config";
+import { openEnvelope } from "../mail/seal";
+import { sendMail } from "../mail/transports";
 import { nextAttemptAt, retrySchedule } from "./retry";
 
 const BATCH = 25;
@@ -16,7 +21,10 @@ const TIMEOUT_MS = 10_000;
 interface DueRow {
   id: string;
   attempts: number;
-  endpoint: string;
+  channel: "webhook" | "mail";
+  /** Null for mail rows. */
+  endpoint: string | null;
+  sealed: string | null;
   event_id: string;
   type: string;
   source: string;
@@ -56,9 +64,9 @@ export async function deliverDue(env: Env, appId: string, now = Date.now()): Pro
   const schedule = retrySchedule(env.WEBHOOK_RETRY_SCHEDULE);
   for (;;) {
     const { results } = await env.DB.prepare(
-      `SELECT d.id, d.attempts, w.endpoint, e.id AS event_id, e.type, e.source, e.user_id, e.data, e.created_at
+      `SELECT d.id, d.attempts, d.channel, w.endpoint, e.id AS event_id, e.type, e.source, e.user_id, e.data, e.sealed, e.created_at
          FROM webhook_deliveries d
-         JOIN webhooks w ON w.id = d.webhook_id
+         LEFT JOIN webhooks w ON w.id = d.webhook_id AND d.channel = 'webhook'
          JOIN events e ON e.id = d.event_id
         WHERE d.app_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ?
         ORDER BY d.next_attempt_at LIMIT ?`,
@@ -66,7 +74,7 @@ export async function deliverDue(env: Env, appId: string, now = Date.now()): Pro
       .bind(appId, now, BATCH)
       .all<DueRow>();
     if (results.length === 0) break;
-    const outcomes = await Promise.all(results.map((row) => attempt(env, app, row)));
+    const outcomes = await Promise.all(results.map((row) => (row.channel === "mail" ? attemptMail(env, app, row) : attempt(env, app, row))));
     const at = Date.now();
     await env.DB.batch(
       results.map((row, i) => {
@@ -92,10 +100,32 @@ export async function deliverDue(env: Env, appId: string, now = Date.now()): Pro
   return next ?? null;
 }
 
+/**
+ * The webhook payload of a row. Under the `webhook` mail transport (as chosen when the event
+ * was written) an event's sealed message goes with it as `data.message`, link or code
+ * included: the app sends that mail itself. Under any other transport it never leaves.
+ */
+export async function webhookPayload(env: Env, row: Pick<DueRow, "type" | "event_id" | "source" | "user_id" | "data" | "sealed" | "created_at">, appId: string): Promise<WebhookPayload> {
+  const payload = payloadOf(row);
+  if (row.sealed) {
+    const envelope = await openEnvelope(env, appId, row.event_id, row.sealed);
+    if (envelope?.transport === "webhook") payload.data.message = envelope.message;
+  }
+  return payload;
+}
+
+/** One mail message; null once the transport took it. */
+async function attemptMail(env: Env, app: App, row: DueRow): Promise<string | null> {
+  const envelope = row.sealed ? await openEnvelope(env, app.id, row.event_id, row.sealed) : null;
+  if (!envelope) return "the message does not open (KEY_ENCRYPTION_SECRET changed?)";
+  return sendMail(mailConfig(env), { message: envelope.message, appName: app.name, idempotencyKey: row.id });
+}
+
 /** One POST; null on a 2xx, otherwise what went wrong (kept in `last_error`). */
 async function attempt(env: Env, app: App, row: DueRow): Promise<string | null> {
+  if (!row.endpoint) return "the webhook is gone";
   try {
-    const body = await signJwt(env, app, { typ: "JWT" }, { ...payloadOf(row) });
+    const body = await signJwt(env, app, { typ: "JWT" }, { ...(await webhookPayload(env, row, app.id)) });
     const res = await fetch(row.endpoint, {
       method: "POST",
       headers: { "Content-Type": "application/jwt", "webhook-id": row.id, "User-Agent": "Latch-Webhooks/1" },

@@ -2,7 +2,8 @@
  * The append-only event log (SPEC §7). Writers get a prepared statement so the event
  * lands in the same D1 batch as the change it records: no change without its event.
  * The `events_webhook_outbox` trigger (migration 0001) enqueues the webhook deliveries
- * inside that same statement, so no writer needs to know about webhooks.
+ * inside that same statement, so no writer needs to know about webhooks. An event may carry
+ * a sealed private part (a mail message, worker/mail/queue.ts) that only the outbox opens.
  */
 import type { Env } from "../env";
 import { randomId } from "../util/crypto";
@@ -17,6 +18,10 @@ export const EVENT_TYPES = {
   "user.authentication_failed": "User authentication failed",
   "user.password_changed": "User password changed",
   "user.password_reset_requested": "User password reset requested",
+  "user.password_reset": "User password reset",
+  "user.email_verification_requested": "User email verification requested",
+  "user.email_verified": "User email verified",
+  "user.email_code_requested": "User sign-in code requested",
   "session.ended": "Session ended",
   "refresh_token.reuse_detected": "Refresh token reuse detected",
   "role.created": "Role created",
@@ -51,6 +56,27 @@ export function isEventType(value: unknown): value is EventType {
 
 export function newEventId(): string {
   return `event_${randomId(24)}`;
+}
+
+/**
+ * An event with a sealed private part (worker/mail/seal.ts) and a caller-chosen id, which the
+ * seal is bound to and the caller's mail outbox row names.
+ */
+export function sealedEventStatement(
+  env: Env,
+  event: { id: string; appId: string; type: EventType; userId: string | null; data: Record<string, unknown>; sealed: string; now: number; source?: EventSource },
+): D1PreparedStatement {
+  noteEvent(event.appId);
+  return env.DB.prepare("INSERT INTO events (id, app_id, type, user_id, data, source, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").bind(
+    event.id,
+    event.appId,
+    event.type,
+    event.userId,
+    JSON.stringify(event.data),
+    event.source ?? "user",
+    event.sealed,
+    event.now,
+  );
 }
 
 export function eventStatement(

@@ -3,7 +3,8 @@
  * App and master secrets are high-entropy and compared as SHA-256 digests in constant time.
  */
 import type { Env } from "../env";
-import { RequestError } from "../http/errors";
+import { KinveyError, RequestError } from "../http/errors";
+import { UNVERIFIED_MESSAGE, verificationBlocks } from "../recovery/rules";
 import type { App } from "../tenancy/apps";
 import { secretMatchesHash, sha256Hex } from "../util/crypto";
 import { methodSatisfies, passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "./auth-policy";
@@ -55,6 +56,8 @@ export async function authenticate(env: Env, app: App, headers: Headers): Promis
     }
     if (!passwordSurfaceAllowed(app.settings.auth_policy)) throw invalid(PASSKEY_REQUIRED_MESSAGE);
     const user = await checkPassword(env, { appId: app.id, identifier: name, password: secret, clientAddress: clientAddress(headers) });
+    // A good password that may not sign in yet: email_verification=required, email unverified.
+    if (verificationBlocks(app.settings, user)) throw new KinveyError("InsufficientCredentials", "email_verification=required", UNVERIFIED_MESSAGE);
     return { kind: "user", user, via: "basic" };
   }
   throw invalid("Unsupported authorization scheme; use Basic or Kinvey.");

@@ -79,6 +79,17 @@ export async function countInWindow(env: Env, key: string, rule: { max: number; 
   return Math.max(1, Math.ceil((counter.window_start + rule.windowMs - now) / 1000));
 }
 
+/**
+ * Clears the account's failed-attempt counter (its lockout), whichever of its identifiers
+ * the failures were typed with. A password reset calls it: whoever proved the mailbox starts
+ * afresh. The address counters are left alone.
+ */
+export async function clearAccountFailures(env: Env, appId: string, account: { id: string; username: string; email: string | null }): Promise<void> {
+  const identifiers = [account.username, ...(account.email ? [account.email] : [])];
+  const keys = await Promise.all(identifiers.map(async (identifier) => (await limitKeys(appId, "-", identifier)).account!));
+  await env.DB.batch(keys.map((key) => env.DB.prepare("DELETE FROM rate_limits WHERE key = ?").bind(key)));
+}
+
 export function clientAddress(headers: Headers): string {
   return headers.get("cf-connecting-ip") ?? "local";
 }

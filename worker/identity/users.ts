@@ -295,7 +295,7 @@ export function bumpUserClaimsStatement(env: Env, appId: string, userId: string)
 
 /** Everything a hard-deleted user leaves behind, to run in one batch with the event. */
 export function deleteUserStatements(env: Env, appId: string, userId: string): D1PreparedStatement[] {
-  return ["users", "sessions", "group_users", "user_roles", "user_permissions", "user_feature_flags", "passkeys", "consents", "user_identities"].map((table) =>
+  return ["users", "sessions", "group_users", "user_roles", "user_permissions", "user_feature_flags", "passkeys", "consents", "user_identities", "one_time_tokens"].map((table) =>
     env.DB.prepare(`DELETE FROM ${table} WHERE app_id = ? AND ${table === "users" ? "id" : "user_id"} = ?`).bind(appId, userId),
   );
 }

@@ -1,10 +1,12 @@
 /** Kinvey `/rpc` user helpers (SPEC §3). */
 import { Hono } from "hono";
-import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
 import { KinveyError } from "../http/errors";
-import { userByIdentifierStatement, usernameExists, type UserRow } from "../identity/users";
+import { usernameExists } from "../identity/users";
 import { allow, json, kinveyAuth, noContent, type KinveyEnv } from "../identity/kinvey-context";
+import { requestPasswordReset } from "../recovery/reset";
+import { requestVerification } from "../recovery/verification";
+import { linkIssuer, mailContext } from "./links";
 
 export const rpcRoutes = new Hono<KinveyEnv>();
 rpcRoutes.use("/:appKey/*", kinveyAuth);
@@ -16,14 +18,27 @@ rpcRoutes.post("/:appKey/check-username-exists", async (c) => {
   return json(c, { usernameExists: await usernameExists(c.env, c.var.app.id, username) });
 });
 
+
 /**
- * Always 204, whether or not the user exists, so it cannot be used to probe accounts.
- * Latch sends no mail itself: the request is an event, delivered to the app's webhooks.
+ * Mails a reset link (worker/recovery/reset.ts) to the account the username or email
+ * names. Always 204, whether or not the user exists, in the same time (the mail is sent
+ * by the outbox afterwards), so it cannot be used to probe accounts. The link opens the
+ * hosted reset page on the app's issuer.
  */
 rpcRoutes.post("/:appKey/:identifier/user-password-reset-initiate", async (c) => {
   allow(c, "app", "master", "user");
   const app = c.var.app;
-  const user = await userByIdentifierStatement(c.env, app.id, c.req.param("identifier")).first<UserRow>();
-  if (user && user.status === "active") await eventStatement(c.env, app.id, "user.password_reset_requested", user.id, {}).run();
+  await requestPasswordReset(c.env, app, c.req.param("identifier"), linkIssuer(c), mailContext(c));
+  return noContent(c);
+});
+
+/**
+ * Mails a verification link when the app verifies emails (`email_verification` not off) and
+ * the account has an unverified email. Always 204, like the reset.
+ */
+rpcRoutes.post("/:appKey/:identifier/user-email-verification-initiate", async (c) => {
+  allow(c, "app", "master", "user");
+  const app = c.var.app;
+  await requestVerification(c.env, app, c.req.param("identifier"), linkIssuer(c), mailContext(c));
   return noContent(c);
 });

@@ -28,8 +28,11 @@ import {
   UserInputError,
   type UserChange,
 } from "../identity/users";
+import { UNVERIFIED_MESSAGE, verificationBlocks } from "../recovery/rules";
+import { sendVerification } from "../recovery/verification";
 import { randomToken } from "../util/crypto";
 import { isSocialLogin, socialLogin } from "./social";
+import { linkIssuer, mailContext } from "./links";
 
 export const userRoutes = new Hono<KinveyEnv>();
 userRoutes.use("/:appKey/*", kinveyAuth);
@@ -58,7 +61,12 @@ function refusePasswordsUnderPasskeyPolicy(c: KinveyContext): void {
   if (!passwordSurfaceAllowed(c.var.app.settings.auth_policy)) throw new KinveyError("InsufficientCredentials", "auth_policy=passkey_required", PASSKEY_REQUIRED_MESSAGE);
 }
 
-/** Signup: app (or master) credentials; an empty body creates an implicit user. */
+/**
+ * Signup: app (or master) credentials; an empty body creates an implicit user. A user with
+ * an email gets a verification link when the app verifies emails. Under
+ * `email_verification: required` an email is needed, and the answer holds no auth token:
+ * the user logs in once the email is verified (README "Password reset, email verification, sign-in codes").
+ */
 userRoutes.post("/:appKey", async (c) => {
   allow(c, "app", "master");
   const body = await readJson(c);
@@ -69,9 +77,11 @@ userRoutes.post("/:appKey", async (c) => {
   const doc = body ?? {};
   const { email, profile } = userFields(doc);
   const app = c.var.app;
+  const required = app.settings.email_verification === "required";
+  if (required && !email) throw new KinveyError("BadRequest", "email_verification=required", "This app requires a verified email: sign up with an email.");
   const now = Date.now();
   const id = newUserId();
-  const session = await prepareSession(c.env, app.id, id, "kinvey", { now });
+  const session = required ? null : await prepareSession(c.env, app.id, id, "kinvey", { now });
   const input = {
     id,
     username: doc.username === undefined ? crypto.randomUUID() : (doc.username as string),
@@ -80,8 +90,9 @@ userRoutes.post("/:appKey", async (c) => {
     profile,
     via: "kinvey" as const,
   };
-  const user = await createUser(c.env, app, input, [session.statement], now).catch(asKinveyError);
-  return json(c, kinveyUserDoc(user, session.token), 201);
+  const user = await createUser(c.env, app, input, session ? [session.statement] : [], now).catch(asKinveyError);
+  await sendVerification(c.env, app, user, linkIssuer(c), { ...mailContext(c), via: "signup" });
+  return json(c, kinveyUserDoc(user, session?.token), 201);
 });
 
 /** Login with username (or email) and password; app credentials. */
@@ -96,6 +107,7 @@ userRoutes.post("/:appKey/login", async (c) => {
   }
   const app = c.var.app;
   const user = await checkPassword(c.env, { appId: app.id, identifier: username, password, clientAddress: clientAddress(c.req.raw.headers) });
+  if (verificationBlocks(app.settings, user)) throw new KinveyError("InsufficientCredentials", "email_verification=required", UNVERIFIED_MESSAGE);
   const now = Date.now();
   const session = await prepareSession(c.env, app.id, user.id, "kinvey", { now });
   await c.env.DB.batch([

@@ -19,6 +19,8 @@ import { carried, continueHref } from "../sessions/continue";
 import { csrfToken, csrfValid, preLoginValue } from "../sessions/csrf";
 import { micTicketValid } from "../sessions/mic-ticket";
 import { completeFirstFactor } from "../sessions/sign-in";
+import { signInLinks } from "../recovery/links";
+import { methodAllowed } from "../recovery/rules";
 import { requestHost } from "../tenancy/host";
 import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
 import { LoginPage, SignupPage } from "../ui/login";
@@ -82,10 +84,11 @@ async function showForm(c: OAuthContext, params: URLSearchParams, request: Autho
     switchHref: switchHref(fields, state.mode === "login" ? "create" : "login"),
     passkeyContinue: state.mode === "login" ? continueHref(fields) : undefined,
     connections: state.mode === "login" ? await connectionButtons(c.env, app.id, fields) : undefined,
+    ...(state.mode === "login" ? { ...signInLinks(app.settings, fields), passwordForm: methodAllowed(app.settings, "password") } : {}),
   };
   const headers: Record<string, string | string[]> = { ...(state.headers ?? {}), ...SCRIPT_PAGE_HEADERS };
   if (pre.setCookie) headers["Set-Cookie"] = pre.setCookie;
-  const node = state.mode === "login" ? LoginPage(props) : SignupPage({ ...props, minPassword: app.settings.password_min_length });
+  const node = state.mode === "login" ? LoginPage(props) : SignupPage({ ...props, minPassword: app.settings.password_min_length, emailRequired: app.settings.email_verification === "required" });
   return htmlPage(node, state.status ?? 200, headers);
 }
 
@@ -166,13 +169,14 @@ export async function authorizePost(c: OAuthContext): Promise<Response> {
   const ticket = new URL(c.req.url).searchParams.get("mic_ticket");
   const formValid = ticket ? await micTicketValid(c.env, app.id, ticket, request) : await csrfValid(c, app.id, host, form.get("csrf"));
   if (!formValid) return again({ status: 403, error: "Your sign-in form expired. Please try again." });
+  if (mode === "login" && !methodAllowed(app.settings, "password")) return again({ status: 403, error: "This app does not sign in with passwords." });
 
   const first = mode === "signup" ? await signUp(c, form) : await signIn(c, form);
   if ("error" in first) return again(first.error);
 
   const outcome = await completeFirstFactor(c, { app, host, issuer }, first.user, { method: "password", created: mode === "signup", fields });
   if (outcome.kind === "refused") return showForm(c, params, request, { mode: "login", status: 403, username, error: outcome.message });
-  if (outcome.kind === "enrol") return outcome.response;
+  if (outcome.kind === "enrol" || outcome.kind === "step") return outcome.response;
   // No browser shows a MIC API grant the passkey offer, and the Kinvey SDK takes 302 only.
   if (outcome.offer && !ticket) return outcome.offer;
   return redirectWithCode(c, request, outcome.signedIn, ticket ? 302 : 303, fields, outcome.signedIn.cookie);
@@ -184,6 +188,7 @@ type FirstFactorResult = { user: UserRow } | { error: Omit<FormState, "mode" | "
 async function signUp(c: OAuthContext, form: URLSearchParams): Promise<FirstFactorResult> {
   const email = (form.get("email") ?? "").trim();
   const input = { username: form.get("username") ?? "", email: email || null, password: form.get("password") ?? "", via: "hosted" as const };
+  if (!email && c.var.app.settings.email_verification === "required") return { error: { status: 400, email, error: "Enter your email: this app needs it verified." } };
   try {
     return { user: await createUser(c.env, c.var.app, input) };
   } catch (err) {

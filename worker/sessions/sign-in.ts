@@ -2,8 +2,10 @@
  * What a correct first factor leads to on the hosted pages, for every way in (the password
  * form, sign-up, and any later one such as email codes or an upstream provider). The auth
  * policy (identity/auth-policy.ts, SPEC §8) decides: a session, a session with a passkey
- * offer, passkey enrolment before any session, or a refusal. Faces render the refusal in
- * their own page; the other outcomes come with what to send.
+ * offer, passkey enrolment before any session, or a refusal. Between the refusal and the
+ * rest come the account's own steps (account-steps.ts): a required new password, a
+ * verification mail on sign-up, a required email verification. Faces render the refusal in their own page; the other
+ * outcomes come with what to send.
  */
 import type { Context } from "hono";
 import type { Env } from "../env";
@@ -15,6 +17,7 @@ import { htmlPage, SCRIPT_PAGE_HEADERS } from "../ui/layout";
 import { EnrolPage, OfferPage } from "../ui/passkeys";
 import { bindingHash, storeChallenge } from "../webauthn/challenges";
 import { registrationOptions, relyingParty } from "../webauthn/ceremony";
+import { accountStep } from "./account-steps";
 import { startBrowserSession, type SignedIn } from "./browser";
 import { continueHref } from "./continue";
 import { preLoginValue } from "./csrf";
@@ -24,6 +27,8 @@ export type FirstFactorOutcome =
   | { kind: "refused"; message: string }
   /** passkey_required and no passkey yet: the enrolment page; no session. */
   | { kind: "enrol"; response: Response }
+  /** The account must first choose a new password or verify its email: that page; no session. */
+  | { kind: "step"; response: Response }
   /** Signed in; `offer` is the passkey offer page to show before continuing, when the policy asks for one. */
   | { kind: "signed_in"; signedIn: SignedIn; offer: Response | null };
 
@@ -48,6 +53,9 @@ export async function completeFirstFactor<E extends { Bindings: Env }>(
   const policy = app.settings.auth_policy;
   const outcome = passwordOutcome(policy, policy === "none" ? 0 : await passkeyCount(c.env, app.id, user.id));
   if (outcome === "refuse") return { kind: "refused", message: PASSKEY_ONLY_MESSAGE };
+  // After the refusal: a factor that may not sign in at all leads to no account step either.
+  const step = await accountStep(c, site, user, factor);
+  if (step) return step;
   if (outcome === "enrol_first") return { kind: "enrol", response: await enrolmentPage(c, site, user, factor.fields) };
   const signedIn = await startBrowserSession(c, app, host, user, { authMethod: factor.method, created: factor.created });
   const offer =

@@ -138,6 +138,16 @@ export const AUTH_POLICIES = ["none", "passkey_preferred", "passkey_required"] a
 export type AuthPolicy = (typeof AUTH_POLICIES)[number];
 export const SIGNING_ALGS = ["RS256", "ES256", "EdDSA"] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export const EMAIL_VERIFICATION = ["off", "optional", "required"] as const;
+export type EmailVerification = (typeof EMAIL_VERIFICATION)[number];
+export const SIGN_IN_METHODS = ["password", "email_code"] as const;
+export type SignInMethod = (typeof SIGN_IN_METHODS)[number];
+
+function methods(value: unknown, key: string): SignInMethod[] {
+  if (!Array.isArray(value) || value.length === 0) throw new SettingsError(`${key} must be a non-empty array of ${SIGN_IN_METHODS.join(", ")}`);
+  for (const v of value) if (!(SIGN_IN_METHODS as readonly unknown[]).includes(v)) throw new SettingsError(`${key}: unknown method ${String(v)}`);
+  return SIGN_IN_METHODS.filter((m) => value.includes(m));
+}
 
 export const SETTINGS = {
   access_token_ttl: seconds(15 * 60, 5, MAX_DURATION, "Lifetime of access tokens (and ID tokens).", "every token response, `/session/token`, `/refresh`; how long a retired key stays in the JWKS"),
@@ -154,7 +164,7 @@ export const SETTINGS = {
     affects: "CORS of `/session`, `/session/token`, `/refresh`, `/oauth2/token`; exchange-mode cookie delivery",
     parse: origins,
   } satisfies Setting<string[]>,
-  password_min_length: count(8, 1, 256, "Shortest password accepted on sign-up and password change.", "Kinvey signup and user update, hosted sign-up, management API passwords"),
+  password_min_length: count(8, 1, 256, "Shortest password accepted on sign-up and password change.", "Kinvey signup and user update, hosted sign-up, password reset, management API passwords"),
   resources: {
     default: [] as string[],
     values: "array of URIs or names",
@@ -178,6 +188,19 @@ export const SETTINGS = {
     affects: "`/v3/oauth/auth`, `/oauth2/auth` and `/oauth/token` with the app key as `client_id`",
     parse: redirectUris,
   } satisfies Setting<string[]>,
+  email_verification: choice(
+    EMAIL_VERIFICATION,
+    "off",
+    "Whether sign-up mails a link that verifies the email: not at all (`off`), without blocking anything (`optional`), or before any sign-in (`required`).",
+    "hosted sign-up and sign-in, Kinvey signup, login, Basic credentials and `user-email-verification-initiate`; the `email_verified` claims",
+  ),
+  sign_in_methods: {
+    default: ["password"] as SignInMethod[],
+    values: "non-empty array of `password`, `email_code`",
+    description: "How users sign in on the hosted page: their password, and/or a 6-digit code mailed to them (`email_code`).",
+    affects: "the hosted sign-in page and `/account/email-code`; the Kinvey API always signs in with passwords",
+    parse: methods,
+  } satisfies Setting<SignInMethod[]>,
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -217,7 +240,7 @@ export function parseStoredSettings(json: string): AppSettings {
 /** The README's settings table (markdown), rendered from SETTINGS. */
 export function settingsTable(): string {
   const shown = (s: Setting<unknown>) =>
-    s.unit === "seconds" ? duration(s.default as number) : Array.isArray(s.default) ? "`[]`" : typeof s.default === "string" || typeof s.default === "boolean" ? `\`${s.default}\`` : String(s.default);
+    s.unit === "seconds" ? duration(s.default as number) : Array.isArray(s.default) ? `\`${JSON.stringify(s.default)}\`` : typeof s.default === "string" || typeof s.default === "boolean" ? `\`${s.default}\`` : String(s.default);
   const rows = Object.entries(SETTINGS).map(([key, s]) => `| \`${key}\` | ${shown(s as Setting<unknown>)} | ${s.values} | ${s.description} | ${s.affects} |`);
   return ["| setting | default | values | what it means | what it affects |", "|---|---|---|---|---|", ...rows].join("\n");
 }

@@ -20,6 +20,11 @@ export interface FormProps {
   passkeyContinue?: string;
   /** One "Continue with …" button per enabled upstream connection (worker/connections/links.ts). */
   connections?: { href: string; label: string }[];
+  /** The account pages (recovery/links.ts): "Forgot password?" and "Email me a code". */
+  forgotHref?: string;
+  emailCodeHref?: string;
+  /** False when the app's sign_in_methods leave passwords out: no password form. */
+  passwordForm?: boolean;
 }
 
 function Hidden(props: { fields: [string, string][]; csrf: string; action: string }) {
@@ -44,14 +49,26 @@ export function LoginPage(props: FormProps) {
           {props.error}
         </p>
       ) : null}
-      <form method="post" action={props.action}>
-        <Hidden fields={props.hidden} csrf={props.csrf} action="login" />
-        <label for="username">Username or email</label>
-        <input type="text" id="username" name="username" value={props.username ?? ""} autocomplete="username" required autofocus />
-        <label for="password">Password</label>
-        <input type="password" id="password" name="password" autocomplete="current-password" required />
-        <button type="submit">Sign in</button>
-      </form>
+      {props.passwordForm === false ? null : (
+        <form method="post" action={props.action}>
+          <Hidden fields={props.hidden} csrf={props.csrf} action="login" />
+          <label for="username">Username or email</label>
+          <input type="text" id="username" name="username" value={props.username ?? ""} autocomplete="username" required autofocus />
+          <label for="password">Password</label>
+          <input type="password" id="password" name="password" autocomplete="current-password" required />
+          <button type="submit">Sign in</button>
+        </form>
+      )}
+      {props.forgotHref ? (
+        <p class="alt">
+          <a href={props.forgotHref}>Forgot password?</a>
+        </p>
+      ) : null}
+      {props.emailCodeHref ? (
+        <p class="alt">
+          <a href={props.emailCodeHref}>Email me a sign-in code</a>
+        </p>
+      ) : null}
       {props.passkeyContinue ? (
         <>
           <p class="error" role="alert" data-passkey-error hidden></p>
@@ -68,7 +85,7 @@ export function LoginPage(props: FormProps) {
   );
 }
 
-export function SignupPage(props: FormProps & { minPassword: number }) {
+export function SignupPage(props: FormProps & { minPassword: number; emailRequired?: boolean }) {
   return (
     <Layout title={`Create account · ${props.appName}`}>
       <h1>Create your account</h1>
@@ -82,8 +99,8 @@ export function SignupPage(props: FormProps & { minPassword: number }) {
         <Hidden fields={props.hidden} csrf={props.csrf} action="signup" />
         <label for="username">Username</label>
         <input type="text" id="username" name="username" value={props.username ?? ""} autocomplete="username" required autofocus />
-        <label for="email">Email (optional)</label>
-        <input type="email" id="email" name="email" value={props.email ?? ""} autocomplete="email" />
+        <label for="email">{props.emailRequired ? "Email" : "Email (optional)"}</label>
+        <input type="email" id="email" name="email" value={props.email ?? ""} autocomplete="email" required={props.emailRequired} />
         <label for="password">Password</label>
         <input type="password" id="password" name="password" autocomplete="new-password" minlength={props.minPassword} required />
         <button type="submit">Create account</button>

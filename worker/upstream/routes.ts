@@ -166,7 +166,7 @@ upstreamRoutes.get("/upstream/callback", async (c) => {
     fields,
   });
   if (outcome.kind === "refused") return page({ provider, message: outcome.message, code: "access_denied", backHref: back }, 403);
-  if (outcome.kind === "enrol") return outcome.response;
+  if (outcome.kind === "enrol" || outcome.kind === "step") return outcome.response;
   if (outcome.offer) return outcome.offer;
   const res = c.redirect(continueHref(fields), 302);
   res.headers.append("Set-Cookie", outcome.signedIn.cookie);
