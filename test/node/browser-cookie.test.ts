@@ -80,9 +80,9 @@ describe("cookie mode in Chromium", () => {
       const logout = await call(e, `${auth}/logout`, { method: "POST" });
       expect(logout.error).toMatch(/Failed to fetch/);
       // CDP reports the wire asynchronously, possibly after the page saw the failure.
-      await expect.poll(() => statuses["GET /session"]).toBe(403);
-      await expect.poll(() => statuses["GET /session/token"]).toBe(403);
-      await expect.poll(() => statuses["POST /logout"]).toBe(403);
+      await expect.poll(() => statuses["GET /session"], { timeout: 10_000 }).toBe(403);
+      await expect.poll(() => statuses["GET /session/token"], { timeout: 10_000 }).toBe(403);
+      await expect.poll(() => statuses["POST /logout"], { timeout: 10_000 }).toBe(403);
       await e.close();
     }
     expect((await call(p, `${auth}/session`)).status).toBe(200);
