@@ -1,7 +1,7 @@
 /** The pure rules behind worker/http's hardening: transport, JSON depth, error_description text. */
 import { describe, expect, it } from "vitest";
 import { jsonTooDeep } from "../../worker/http/body";
-import { oauthErrorText } from "../../worker/http/errors";
+import { faceError, oauthErrorText, RequestError } from "../../worker/http/errors";
 import { transportDecision } from "../../worker/http/transport";
 
 const BASE_HOST = "latch.example.com";
@@ -47,5 +47,12 @@ describe("oauthErrorText", () => {
     expect(oauthErrorText("Unknown scope: read:all.")).toBe("Unknown scope: read:all.");
     expect(oauthErrorText('a "b" \\ c')).toBe("a 'b' ? c");
     expect(oauthErrorText("✓ \u202Egnp 😀 é\n\t")).toBe("? ?gnp ? ???");
+  });
+});
+
+describe("a refused chains call in each face", () => {
+  it("is 503 temporarily_unavailable with Retry-After on the OAuth face", () => {
+    const e = faceError("oauth", new RequestError("unavailable", "busy", 1));
+    expect([e.status, e.code, e.headers]).toEqual([503, "temporarily_unavailable", { "Retry-After": "1" }]);
   });
 });

@@ -101,7 +101,8 @@ export type RequestErrorKind =
   | "invalid_credentials"
   | "rate_limited"
   | "insecure_transport"
-  | "method_not_allowed";
+  | "method_not_allowed"
+  | "unavailable";
 
 export class RequestError extends Error {
   constructor(
@@ -193,6 +194,7 @@ export function faceError(face: Face, err: RequestError): LatchError {
         too_deep: "BadRequest",
         insecure_transport: "BadRequest",
         method_not_allowed: "MethodNotAllowed",
+        unavailable: "KinveyInternalErrorRetry",
         body_too_large: "RequestEntityTooLarge",
         unsupported_media_type: "UnsupportedMediaType",
         invalid_credentials: "InvalidCredentials",
@@ -205,6 +207,7 @@ export function faceError(face: Face, err: RequestError): LatchError {
     case "oauth": {
       if (err.kind === "invalid_credentials") return new OAuthError("invalid_client", err.message);
       if (err.kind === "rate_limited") return new OAuthError("slow_down", err.message, 429, retry);
+      if (err.kind === "unavailable") return new OAuthError("temporarily_unavailable", err.message, 503, retry);
       if (err.kind === "method_not_allowed") return new OAuthError("method_not_allowed", err.message, 405, allow);
       return new OAuthError("invalid_request", err.message, err.kind === "body_too_large" ? 413 : 400);
     }
@@ -215,6 +218,7 @@ export function faceError(face: Face, err: RequestError): LatchError {
         too_deep: "INVALID_JSON",
         insecure_transport: "INVALID_REQUEST",
         method_not_allowed: "METHOD_NOT_ALLOWED",
+        unavailable: "INTERNAL_ERROR",
         body_too_large: "PAYLOAD_TOO_LARGE",
         unsupported_media_type: "UNSUPPORTED_MEDIA_TYPE",
         invalid_credentials: "UNAUTHORIZED",
