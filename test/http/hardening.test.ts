@@ -36,7 +36,7 @@ describe("X-Content-Type-Options: nosniff on every response", () => {
       await SELF.fetch(`${o.origin}/.well-known/openid-configuration`),
       await SELF.fetch(`${o.origin}/oauth2/token`, { method: "POST" }),
       await api(app, "/users"),
-      await SELF.fetch("http://auth.example.com/"),
+      await SELF.fetch("http://auth.example.com/", { redirect: "manual" }),
     ];
     for (const res of responses) expect([res.status, res.headers.get("X-Content-Type-Options")]).toEqual([res.status, "nosniff"]);
   });
