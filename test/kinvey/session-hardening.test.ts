@@ -78,9 +78,13 @@ describe("Kinvey session lifetimes", () => {
     const u = await signup(app);
     await age(u._id, { created: 20 * DAY, lastSeen: 13 * DAY });
     expect((await me(app, u.token)).status).toBe(200);
+    const kinveySessions = async () => (await okJson(api(app, `/users/${u._id}/sessions`))).sessions.filter((s: { type: string }) => s.type === "kinvey");
+    expect(await kinveySessions()).toHaveLength(1);
     await age(u._id, { created: 20 * DAY, lastSeen: 14 * DAY + 60_000 });
     await expectInvalid(me(app, u.token));
     await expectInvalid(listData(app, u.token)); // the data reads' own one-round-trip lookup too
+    // The management API no longer lists it as a live session.
+    expect(await kinveySessions()).toEqual([]);
   });
 
   it("a token older than kinvey_session_absolute_seconds (default 90 days) dies however often used", async () => {

@@ -161,10 +161,13 @@ export function slideSessionStatement(env: Env, appId: string, sessionId: string
   return env.DB.prepare("UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE app_id = ? AND id = ?").bind(now, expiresAt, appId, sessionId);
 }
 
-/** The user's live sessions, oldest first. */
-export async function liveSessionsOfUser(env: Env, appId: string, userId: string, now = Date.now()): Promise<SessionRow[]> {
-  const { results } = await env.DB.prepare("SELECT * FROM sessions WHERE app_id = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at")
-    .bind(appId, userId, now)
+/** The user's live sessions, oldest first; `kinvey` (the app's Kinvey lifetimes) leaves out dead Kinvey tokens. */
+export async function liveSessionsOfUser(env: Env, appId: string, userId: string, now = Date.now(), kinvey?: SessionLifetime): Promise<SessionRow[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT * FROM sessions WHERE app_id = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?)
+        AND (kind != 'kinvey' OR (last_seen_at > ? AND created_at > ?)) ORDER BY created_at`,
+  )
+    .bind(appId, userId, now, kinvey ? now - kinvey.idleSeconds * 1000 : -1, kinvey ? now - kinvey.absoluteSeconds * 1000 : -1)
     .all<SessionRow>();
   return results;
 }
