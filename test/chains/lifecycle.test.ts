@@ -41,7 +41,7 @@ describe("chains end with the user's credentials", () => {
     const res = await call(`/user/${test.id}/${user._id}`, {
       method: "PUT",
       headers: { Authorization: kinveyAuth(user.token) },
-      json: { username: user.username, password: "a brand new password" },
+      json: { username: user.username, password: "a brand new password", currentPassword: user.password },
     });
     expect(res.status).toBe(200);
     expect(await rotateChain(env, app, a.refreshToken, "client-a")).toEqual({ ok: false, reason: "revoked" });
