@@ -35,23 +35,30 @@ async function expect429(res: Response): Promise<void> {
 }
 
 describe("credential-guessing limits", () => {
-  it("a failed login writes nothing to D1: neither for an unknown identifier nor past an account's first failure", async () => {
+  it("a failed login writes nothing to D1, for an existing account or an unknown identifier, until a lock fills", async () => {
     const app = await createApp();
     const u = await signup(app);
-    // The detector itself: the account's first failure of the window is logged, a D1 write.
+    // The detector itself: a successful login writes (its session).
     let before = await dumpD1();
-    expect((await login(app, u.username, "wrong 0")).status).toBe(401);
+    expect((await login(app, u.username, u.password)).status).toBe(200);
     expect(await dumpD1()).not.toBe(before);
 
     before = await dumpD1();
-    for (let i = 1; i < 5; i++) expect((await login(app, u.username, `wrong ${i}`, `10.0.0.${i}`)).status).toBe(401);
+    for (let i = 0; i < 9; i++) expect((await login(app, u.username, `wrong ${i}`)).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await login(app, u.username, `wrong ${i}`, `10.0.0.${i}`)).status).toBe(401);
     expect((await login(app, "nobody-at-all", "whatever")).status).toBe(401);
     expect((await login(app, "nobody-at-all", "whatever", "10.9.9.9")).status).toBe(401);
     expect(await dumpD1()).toBe(before);
-    // A refusal writes nothing either.
+    // The failure that fills this address's lock on the account is logged, once.
+    expect((await login(app, u.username, "wrong 9")).status).toBe(401);
+    const events = await env.DB.prepare("SELECT user_id, data FROM events WHERE app_id = ? AND type = 'user.authentication_failed'").bind(app.id).all<{ user_id: string; data: string }>();
+    expect(events.results.map((e) => e.user_id)).toEqual([u._id]);
+    expect(events.results[0]!.data).toContain("too_many_failures");
+    // Refusals write nothing either.
+    before = await dumpD1();
+    await expect429(await login(app, u.username, "wrong 10"));
     for (let i = 0; i < 10; i++) await login(app, "flooded", `x${i}`, "10.8.8.8");
-    const refused = await login(app, "flooded", "x", "10.8.8.8");
-    await expect429(refused);
+    await expect429(await login(app, "flooded", "x", "10.8.8.8"));
     expect(await dumpD1()).toBe(before);
   });
 
@@ -107,7 +114,7 @@ describe("credential-guessing limits", () => {
     for (let a = 0; a < 10; a++) {
       for (let i = 0; i < 10; i++) expect((await countAccountAttempt(env, keys, `192.0.2.${a + 1}`, now)).wait).toBe(0);
     }
-    expect(await countAccountAttempt(env, keys, "192.0.2.99", now)).toMatchObject({ wait: 900, accountCount: 100 });
+    expect(await countAccountAttempt(env, keys, "192.0.2.99", now)).toMatchObject({ wait: 900, counts: { account: 100, pair: 0 } });
     await expect429(await login(app, u.username, u.password, "198.51.100.7"));
     expect((await countAccountAttempt(env, keys, "198.51.100.7", now + ATTEMPT_LIMITS.account.windowMs)).wait).toBe(0);
   });

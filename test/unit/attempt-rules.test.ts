@@ -56,10 +56,10 @@ describe("attempt rules", () => {
     expect(giveBack(null, address, now)).toEqual({ start: now, count: 0 });
   });
 
-  it("logs a failure event only on the account's first failure of a window and when it fills", () => {
-    expect(failureEventReason(1)).toBe("invalid_credentials");
-    expect(failureEventReason(100)).toBe("too_many_failures");
-    for (const n of [0, 2, 9, 10, 11, 99, 101]) expect(failureEventReason(n)).toBeNull();
+  it("logs a failure event only for the failure that fills a lock (pair or account-wide)", () => {
+    expect(failureEventReason({ account: 37, pair: 10 })).toBe("too_many_failures");
+    expect(failureEventReason({ account: 100, pair: 3 })).toBe("too_many_failures");
+    for (const [account, pair] of [[1, 1], [9, 9], [11, 9], [99, 1], [101, 1], [0, 0]]) expect(failureEventReason({ account: account!, pair: pair! })).toBeNull();
   });
 
   it("shards by the digest's first 32 bits", () => {

@@ -71,15 +71,14 @@ export function giveBack(counter: Counter | null | undefined, rule: Rule, now: n
 }
 
 /**
- * Whether a failed password for an existing account is written to the event log, and why:
- * the account's first failure of a window, and the one that fills its account-wide limit.
- * Every other failure is only counted, so a flood costs no D1 write per attempt; unknown
- * identifiers are never logged (there is no user to log them against).
+ * Whether a failed password for an existing account is written to the event log: only the
+ * failure that fills a lock (its address's pair counter, or the account-wide one), so at most
+ * one D1 write per ten failures whatever the pattern, and none for credential stuffing (a few
+ * tries at each of many accounts). Every other failure is only counted; unknown identifiers
+ * are never logged (there is no user to log them against).
  */
-export function failureEventReason(accountCount: number): "invalid_credentials" | "too_many_failures" | null {
-  if (accountCount === 1) return "invalid_credentials";
-  if (accountCount === ATTEMPT_LIMITS.account.max) return "too_many_failures";
-  return null;
+export function failureEventReason(counts: { account: number; pair: number }): "too_many_failures" | null {
+  return counts.pair === ATTEMPT_LIMITS.pair.max || counts.account === ATTEMPT_LIMITS.account.max ? "too_many_failures" : null;
 }
 
 /** Shards per kind of counter: each Durable Object serialises the attempts of its keys. */

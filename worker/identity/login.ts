@@ -29,7 +29,7 @@ const limited = (wait: number) => new RequestError("rate_limited", "Too many fai
  * The active user whose password this is. Throws RequestError `rate_limited` or
  * `invalid_credentials`; never says which part was wrong. The attempt is counted (address,
  * then account) before the password is checked; a failure writes nothing to D1 except the
- * rare event failureEventReason picks.
+ * event of a failure that fills a lock (failureEventReason).
  */
 export async function checkPassword(env: Env, check: PasswordCheck): Promise<UserRow> {
   if (check.identifier.length > MAX_IDENTIFIER_LENGTH || check.password.length > MAX_PASSWORD_LENGTH) {
@@ -43,13 +43,13 @@ export async function checkPassword(env: Env, check: PasswordCheck): Promise<Use
   ]);
   if (addressWait > 0) throw limited(addressWait);
   const keys = await attemptKeys(check.appId, check.clientAddress, check.identifier, user);
-  const { wait, accountCount } = await countAccountAttempt(env, keys, check.clientAddress, now);
+  const { wait, counts } = await countAccountAttempt(env, keys, check.clientAddress, now);
   if (wait > 0) throw limited(wait);
 
   const params = passwordParams(env);
   const ok = await verifyPassword(check.password, user?.password_hash ?? (await decoyHash(params)), params);
   if (!user || !ok || user.status !== "active") {
-    const reason = user ? failureEventReason(accountCount) : null;
+    const reason = user ? failureEventReason(counts) : null;
     if (reason) await eventStatement(env, check.appId, "user.authentication_failed", user!.id, { reason }, now).run();
     throw new RequestError("invalid_credentials", "Invalid credentials.");
   }

@@ -49,10 +49,10 @@ export async function countAddressAttempt(env: Env, addressKey: string, now: num
   return (await (await counters(env, addressKey)).attempt([{ key: addressKey, kind: "address" }], now)).wait;
 }
 
-/** Counts the account's attempt. `accountCount` is its account-wide count after it. */
-export async function countAccountAttempt(env: Env, keys: AttemptKeys, address: string, now: number): Promise<{ wait: number; accountCount: number }> {
+/** Counts the account's attempt; `counts` are the account-wide and pair counts after it. */
+export async function countAccountAttempt(env: Env, keys: AttemptKeys, address: string, now: number): Promise<{ wait: number; counts: { account: number; pair: number } }> {
   const { wait, counts } = await (await counters(env, keys.account)).attempt(accountCounters(keys, address), now);
-  return { wait, accountCount: counts[0] ?? 0 };
+  return { wait, counts: { account: counts[0] ?? 0, pair: counts[1] ?? 0 } };
 }
 
 /**
