@@ -2,7 +2,7 @@
  * Credential-guessing limits (README "Credential-guessing limits"): counted in Durable
  * Objects, keyed by the account, passable by the owner from their own address.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { ATTEMPT_LIMITS } from "../../worker/identity/attempt-rules";
@@ -151,5 +151,17 @@ describe("credential-guessing limits", () => {
     for (let i = 0; i < 10; i++) expect((await attempt(`guess ${i}`, "192.0.2.50", `10.1.1.${i}`)).status).toBe(401);
     await expect429(await attempt(u.password, "192.0.2.50", "10.1.1.99"));
     expect((await attempt(u.password, "192.0.2.51", "10.1.1.0")).status).toBe(200);
+  });
+
+  it("the object's alarm sweeps windows that have ended and keeps live ones", async () => {
+    const stub = env.ATTEMPTS.get(env.ATTEMPTS.idFromName("sweep-test"));
+    const now = Date.now();
+    await stub.attempt([{ key: "old", kind: "pair" }], now - ATTEMPT_LIMITS.pair.windowMs - 1);
+    await stub.attempt([{ key: "live", kind: "pair" }], now);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const keys = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ key: string }>("SELECT key FROM counters").toArray().map((r) => r.key));
+    expect(keys).toEqual(["live"]);
+    // Still a counter left: another sweep is pending.
+    expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).not.toBeNull();
   });
 });

@@ -19,6 +19,8 @@ export interface CounterKey {
 
 export class AttemptCounters extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** An alarm is known to be pending: attempts need not ask storage again. */
+  private sweepSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -49,6 +51,7 @@ export class AttemptCounters extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.sweepSet = false;
     this.sql.exec("DELETE FROM counters WHERE start + window_ms <= ?", Date.now());
     await this.sweepLater();
   }
@@ -70,8 +73,12 @@ export class AttemptCounters extends DurableObject<Env> {
 
   /** One pending sweep a window from now, while any counter is left. */
   private async sweepLater(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) !== null) return;
-    const left = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM counters").one().n;
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + ATTEMPT_LIMITS.pair.windowMs);
+    if (this.sweepSet) return;
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      const left = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM counters").one().n;
+      if (left === 0) return;
+      await this.ctx.storage.setAlarm(Date.now() + ATTEMPT_LIMITS.pair.windowMs);
+    }
+    this.sweepSet = true;
   }
 }
