@@ -159,7 +159,7 @@ describe("credential-guessing limits", () => {
     await stub.attempt([{ key: "old", kind: "pair" }], now - ATTEMPT_LIMITS.pair.windowMs - 1);
     await stub.attempt([{ key: "live", kind: "pair" }], now);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const keys = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ key: string }>("SELECT key FROM counters").toArray().map((r) => r.key));
+    const keys = await runInDurableObject(stub, async (_o, state) => [...(await state.storage.list()).keys()]);
     expect(keys).toEqual(["live"]);
     // Still a counter left: another sweep is pending.
     expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).not.toBeNull();
