@@ -7,7 +7,7 @@ import { RequestError } from "../http/errors";
 import { eventStatement } from "../events/log";
 import { failureEventReason } from "./attempt-rules";
 import { decoyHash, hashPassword, needsRehash, passwordParams, verifyPassword } from "./password";
-import { attemptKeys, countAccountAttempt, countAddressAttempt, forgiveAttempt } from "./rate-limit";
+import { addressKey, attemptKeys, countAccountAttempt, countAddressAttempt, forgiveAttempt } from "./rate-limit";
 import { recordSignInStatement, userByIdentifierStatement, type UserRow } from "./users";
 
 export interface PasswordCheck {
@@ -36,9 +36,9 @@ export async function checkPassword(env: Env, check: PasswordCheck): Promise<Use
     throw new RequestError("invalid_credentials", "Invalid credentials.");
   }
   const now = check.now ?? Date.now();
-  const addressKey = `addr:${check.appId}:${check.clientAddress}`;
+  // The address is counted while the user is looked up; the account's key needs the user.
   const [addressWait, user] = await Promise.all([
-    countAddressAttempt(env, addressKey, now),
+    countAddressAttempt(env, addressKey(check.appId, check.clientAddress), now),
     userByIdentifierStatement(env, check.appId, check.identifier).first<UserRow>(),
   ]);
   if (addressWait > 0) throw limited(addressWait);

@@ -24,14 +24,19 @@ function accountPrefix(appId: string, userId: string): string {
   return `acct:${appId}:${userId}/`;
 }
 
+export function addressKey(appId: string, address: string): string {
+  return `addr:${appId}:${address}`;
+}
+
 /** Keys of an attempt at `identifier`, which resolved to `user` (or to no one). */
 export async function attemptKeys(appId: string, address: string, identifier: string, user: { id: string } | null): Promise<AttemptKeys> {
   return {
     account: user ? accountPrefix(appId, user.id) : `acct:${appId}:#${await sha256Hex(identifierKey(identifier))}/`,
-    address: `addr:${appId}:${address}`,
+    address: addressKey(appId, address),
   };
 }
 
+/** The object holding `key`: `acct:{shard}` or `addr:{shard}`, so the two kinds never share one. */
 async function counters(env: Env, key: string) {
   return env.ATTEMPTS.get(env.ATTEMPTS.idFromName(`${key.slice(0, 4)}:${shardOf(await sha256Hex(key))}`));
 }
