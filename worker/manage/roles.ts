@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
 import { randomId } from "../util/crypto";
+import { IN_LIST, listParam } from "../util/sql-list";
 import { bumpClaimsStatement, HOLDS_ROLE, invalidateClaims, usersWithRole } from "./claims";
 import { bad, need, ok, onlyKeys, text, type ManageEnv } from "./context";
 import { conflictOnKey, descriptionOf, keyedView, keyOf, listPage, loadKeyed, type KeyedRow } from "./keyed";
@@ -93,13 +94,16 @@ roleRoutes.get("/roles/:roleId/permissions", need("read:role_permissions", "read
   return ok(c, { permissions: items.map(keyedView), ...(nextToken ? { next_token: nextToken } : {}) });
 });
 
+/** Most permission ids one PATCH may name. */
+export const MAX_ROLE_PERMISSIONS_PATCH = 1_000;
+
 /** Kinde's bulk edit: `{permissions: [{id, operation?: "delete"}]}`; anything but delete adds. */
 roleRoutes.patch("/roles/:roleId/permissions", need("update:role_permissions", "update:roles"), async (c) => {
   const role = await loadKeyed(c, "roles", c.req.param("roleId"));
   const body = await readJsonObject(c);
   onlyKeys(body, ["permissions"]);
-  if (!Array.isArray(body.permissions) || body.permissions.length === 0 || body.permissions.length > 100) {
-    bad("permissions must be an array of 1 to 100 {id, operation} objects.");
+  if (!Array.isArray(body.permissions) || body.permissions.length === 0 || body.permissions.length > MAX_ROLE_PERMISSIONS_PATCH) {
+    bad(`permissions must be an array of 1 to ${MAX_ROLE_PERMISSIONS_PATCH} {id, operation} objects.`);
   }
   const added: string[] = [];
   const removed: string[] = [];
@@ -133,8 +137,8 @@ roleRoutes.get("/roles/:roleId/users", need("read:organization_user_roles", "rea
 async function changeRolePermissions(c: Parameters<typeof loadKeyed>[0], role: KeyedRow, added: string[], removed: string[]): Promise<void> {
   const app = c.var.app;
   const ids = [...new Set([...added, ...removed])];
-  const { results } = await c.env.DB.prepare(`SELECT id FROM permissions WHERE app_id = ? AND id IN (${ids.map(() => "?").join(",")})`)
-    .bind(app.id, ...ids)
+  const { results } = await c.env.DB.prepare(`SELECT id FROM permissions WHERE app_id = ? AND id ${IN_LIST}`)
+    .bind(app.id, listParam(ids))
     .all<{ id: string }>();
   const known = new Set(results.map((r) => r.id));
   const unknown = ids.find((id) => !known.has(id));
@@ -143,8 +147,8 @@ async function changeRolePermissions(c: Parameters<typeof loadKeyed>[0], role: K
   const db = c.env.DB;
   const now = Date.now();
   await db.batch([
-    ...added.map((id) => db.prepare("INSERT OR IGNORE INTO role_permissions (role_id, permission_id) VALUES (?, ?)").bind(role.id, id)),
-    ...removed.map((id) => db.prepare("DELETE FROM role_permissions WHERE role_id = ? AND permission_id = ?").bind(role.id, id)),
+    ...(added.length ? [db.prepare("INSERT OR IGNORE INTO role_permissions (role_id, permission_id) SELECT ?, value FROM json_each(?)").bind(role.id, listParam(added))] : []),
+    ...(removed.length ? [db.prepare(`DELETE FROM role_permissions WHERE role_id = ? AND permission_id ${IN_LIST}`).bind(role.id, listParam(removed))] : []),
     bumpClaimsStatement(c.env, app.id, HOLDS_ROLE, role.id),
     eventStatement(c.env, app.id, "role.updated", null, { role: { id: role.id, key: role.key, name: role.name }, permissions_added: added, permissions_removed: removed }, now, "api"),
   ]);

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { ApiError } from "../http/errors";
+import { kinveyLifetime } from "../identity/credentials";
 import { deleteAllUserSessionsStatement, deleteSessionStatement, liveSessionsOfUser, sessionOfUser } from "../identity/sessions";
 import { userById } from "../identity/users";
 import { iso, need, notFound, ok, type ManageContext, type ManageEnv } from "./context";
@@ -21,7 +22,7 @@ async function userOf(c: ManageContext): Promise<string> {
 
 sessionRoutes.get("/users/:userId/sessions", need("read:user_sessions", "read:sessions"), async (c) => {
   const userId = await userOf(c);
-  const [rows, chains] = await Promise.all([liveSessionsOfUser(c.env, c.var.app.id, userId), listUserChains(c.env, c.var.app.id, userId)]);
+  const [rows, chains] = await Promise.all([liveSessionsOfUser(c.env, c.var.app.id, userId, Date.now(), kinveyLifetime(c.var.app)), listUserChains(c.env, c.var.app.id, userId)]);
   const sessions = [
     ...rows.map((s) => ({
       session_id: s.id,

@@ -1,15 +1,14 @@
 /**
  * Webhooks (Kinde paths) and, as a Latch addition, their deliveries: a delivery that ran
- * out of retries shows `status: "dead"` here. Endpoints must be https; plain http is
- * accepted only for loopback hosts while Latch itself runs on a local host (development).
+ * out of retries shows `status: "dead"` here. What an endpoint may be: worker/events/endpoint.ts.
  */
 import { Hono } from "hono";
-import type { Env } from "../env";
+import { isDevelopment, type Env } from "../env";
+import { endpointProblem } from "../events/endpoint";
 import { clearWebhookCache } from "../events/outbox";
 import { isEventType } from "../events/log";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
-import { isLocalHost } from "../tenancy/apps";
 import { randomId } from "../util/crypto";
 import { bad, iso, need, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { pageOf, parsePage } from "./paging";
@@ -27,25 +26,11 @@ interface WebhookRow {
   updated_at: number;
 }
 
-/** Why `value` is not an acceptable endpoint, or null. Pure. */
-export function endpointProblem(value: string, localDevelopment: boolean): string | null {
-  if (value.length > 2048) return "endpoint is longer than 2048 characters";
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "endpoint must be an absolute URL";
-  }
-  if (url.username || url.password) return "endpoint may not carry credentials";
-  if (url.hash) return "endpoint may not have a fragment";
-  if (url.protocol === "https:") return null;
-  if (url.protocol === "http:" && localDevelopment && isLocalHost(url.host)) return null;
-  return "endpoint must be https (http only for loopback hosts in local development)";
-}
+export { endpointProblem };
 
 function endpointOf(env: Env, body: Record<string, unknown>): string {
   const endpoint = text(body, "endpoint", 2048, true)!;
-  const problem = endpointProblem(endpoint, isLocalHost(env.BASE_HOST));
+  const problem = endpointProblem(endpoint, isDevelopment(env));
   if (problem) bad(`${problem}.`, "INVALID_ENDPOINT");
   return endpoint;
 }
