@@ -24,7 +24,7 @@ import { signJwt } from "../worker/keys/sign";
 import { appById, appBySlug } from "../worker/tenancy/apps";
 import { randomToken, sha256Hex } from "../worker/util/crypto";
 
-export { RefreshChains } from "../worker/index";
+export { AttemptCounters, RefreshChains } from "../worker/index";
 
 interface CodeRequest {
   n: number;

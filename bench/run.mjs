@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 
-const ALL = ["oauth", "refresh", "data", "password-hash"];
+const ALL = ["oauth", "refresh", "data", "password-hash", "failed-login"];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : ALL;
 const unknown = chosen.filter((name) => !ALL.includes(name));
 if (unknown.length) {

@@ -2,6 +2,7 @@
  * The Worker's bindings. Per-app settings and their defaults are in tenancy/settings.ts.
  */
 import type { RefreshChains } from "./chains/object";
+import type { AttemptCounters } from "./identity/attempt-counters";
 import type { WebhookOutbox } from "./events/object";
 
 export interface Env {
@@ -9,6 +10,14 @@ export interface Env {
   CHAINS: DurableObjectNamespace<RefreshChains>;
   /** One object per app: drains the app's webhook outbox on an alarm. */
   WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
+  /** Credential-guessing counters, one object per shard of keys (worker/identity/attempt-counters.ts). */
+  ATTEMPTS: DurableObjectNamespace<AttemptCounters>;
+  /**
+   * The request header that carries the client's address for the per-address limits
+   * (worker/http/client-address.ts). Default `cf-connecting-ip`, which assumes Cloudflare's
+   * edge in front; a self-hosted deployment names the header its own proxy sets.
+   */
+  CLIENT_ADDRESS_HEADER?: string;
   /** Outbox retry delays in seconds, comma separated (default in worker/events/retry.ts); webhooks and mail. */
   WEBHOOK_RETRY_SCHEDULE?: string;
   /**

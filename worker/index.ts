@@ -3,6 +3,7 @@ import { buildApp } from "./app";
 
 export { RefreshChains } from "./chains/object";
 export { WebhookOutbox } from "./events/object";
+export { AttemptCounters } from "./identity/attempt-counters";
 
 const app = buildApp();
 

@@ -50,7 +50,8 @@ export const latchBindings = (defaultApp = "bench") => ({
 });
 
 /**
- * Starts Miniflare on a bundled module with D1 (DB) and RefreshChains (CHAINS). `persist`
+ * Starts Miniflare on a bundled module with D1 (DB), RefreshChains (CHAINS) and AttemptCounters
+ * (ATTEMPTS, the sign-in limits; the module must export the class). `persist`
  * (a directory) keeps D1 and DO SQLite there, wiped first and on dispose; without it Miniflare
  * uses its default temporary stores. `latch: false` leaves the bindings out (a peer's worker
  * brings its own in `options`, e.g. KV). Returns { mf, origin, db, workerdPid, dispose }.
@@ -67,7 +68,7 @@ export async function startMiniflare({ scriptPath, script, persist, bindings = l
     ...(latch
       ? {
           d1Databases: ["DB"],
-          durableObjects: { CHAINS: { className: "RefreshChains", useSQLite: true } },
+          durableObjects: { CHAINS: { className: "RefreshChains", useSQLite: true }, ATTEMPTS: { className: "AttemptCounters", useSQLite: true } },
           bindings,
           ...(persist ? { d1Persist: join(persist, "d1"), durableObjectsPersist: join(persist, "do") } : {}),
         }

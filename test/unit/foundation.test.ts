@@ -3,7 +3,6 @@ import wranglerToml from "../../wrangler.toml?raw";
 import { describe, expect, it } from "vitest";
 import { decodeBasic } from "../../worker/identity/credentials";
 import { hashPassword, needsRehash, passwordParams, PBKDF2_MAX_ITERATIONS, PRODUCTION_PARAMS, verifyPassword } from "../../worker/identity/password";
-import { limitKeys, RATE_LIMITS, retryAfter } from "../../worker/identity/rate-limit";
 import { canonicalIssuer, hostName, requestIssuer } from "../../worker/tenancy/apps";
 import { DEFAULT_SETTINGS, mergeSettings, SettingsError } from "../../worker/tenancy/settings";
 
@@ -55,22 +54,6 @@ describe("Basic credentials", () => {
   });
   it.each([["%%%"], [btoa("nocolon")], [btoa(":secret")], [btoa("a\u0001b:c")], ["YQ"]])("refuses %s", (value) => {
     expect(() => decodeBasic(value)).toThrow();
-  });
-});
-
-describe("rate limits", () => {
-  it("refuses only the attempts past a live window's limit (counters include this attempt)", async () => {
-    const keys = await limitKeys("app", "1.2.3.4", "Alice");
-    const now = 1_000_000;
-    expect(retryAfter([{ key: keys.account!, window_start: now - 1000, count: RATE_LIMITS.account.max }], keys, now)).toBe(0);
-    expect(retryAfter([{ key: keys.account!, window_start: now - 1000, count: RATE_LIMITS.account.max + 1 }], keys, now)).toBe(Math.ceil((RATE_LIMITS.account.windowMs - 1000) / 1000));
-    expect(retryAfter([{ key: keys.account!, window_start: now - RATE_LIMITS.account.windowMs, count: 99 }], keys, now)).toBe(0);
-    expect(retryAfter([{ key: keys.address, window_start: now, count: RATE_LIMITS.address.max + 1 }], keys, now)).toBeGreaterThan(0);
-  });
-  it("keys accounts case-insensitively, by hash", async () => {
-    const keys = await limitKeys("app", "1.2.3.4", "Alice");
-    expect((await limitKeys("app", "ip", "ALICE")).account).toBe(keys.account);
-    expect(keys.account).toMatch(/^acct:app:[0-9a-f]{64}$/);
   });
 });
 

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
 import { readForm } from "../http/body";
-import { clientAddress } from "../identity/rate-limit";
+import { clientAddress } from "../http/client-address";
 import { MAX_EMAIL_LENGTH } from "../identity/users";
 import type { IssueContext } from "../recovery/issue";
 import { carried, continueHref } from "../sessions/continue";
@@ -50,7 +50,7 @@ export function backHref(fields: [string, string][] | null): string | undefined 
 }
 
 export function issueContext(c: AccountContext, fields: [string, string][] | null): IssueContext {
-  return { address: clientAddress(c.req.raw.headers), fields: fields && fields.length ? fields : null, via: "hosted", now: Date.now() };
+  return { address: clientAddress(c.env, c.req.raw.headers), fields: fields && fields.length ? fields : null, via: "hosted", now: Date.now() };
 }
 
 /** A username or email as typed, or null when it cannot name anyone (empty, absurdly long). */

@@ -12,6 +12,7 @@
 import { Hono } from "hono";
 import type { RotateResult } from "../chains/api";
 import { PASSKEY_REQUIRED_MESSAGE } from "../identity/auth-policy";
+import { clientAddress } from "../http/client-address";
 import { OAuthError } from "../http/errors";
 import { isPlainObject, readJson } from "../http/body";
 import { requestIssuer } from "../tenancy/apps";
@@ -54,7 +55,7 @@ refreshRoutes.use("/refresh", browserGate(["POST"]));
 
 refreshRoutes.post("/refresh", async (c) => {
   const { app, site } = c.var;
-  const address = c.req.header("cf-connecting-ip") ?? "local";
+  const address = clientAddress(c.env, c.req.raw.headers);
   const wait = failureLimiter.retryAfter(`${app.id}:${address}`);
   if (wait > 0) throw new OAuthError("slow_down", "Too many failed refreshes; try again later.", 429, { "Retry-After": String(wait) });
 

@@ -9,7 +9,7 @@ import type { App } from "../tenancy/apps";
 import { secretMatchesHash, sha256Hex } from "../util/crypto";
 import { methodSatisfies, passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "./auth-policy";
 import { checkPassword } from "./login";
-import { clientAddress } from "./rate-limit";
+import { clientAddress } from "../http/client-address";
 import { sessionByToken, sessionByTokenStatement, sessionFromRow, sessionUserSql, type SessionLifetime, type SessionRow } from "./sessions";
 import type { UserRow } from "./users";
 
@@ -60,7 +60,7 @@ export async function authenticate(env: Env, app: App, headers: Headers): Promis
       throw invalid("Wrong app or master secret.");
     }
     if (!passwordSurfaceAllowed(app.settings.auth_policy)) throw invalid(PASSKEY_REQUIRED_MESSAGE);
-    const user = await checkPassword(env, { appId: app.id, identifier: name, password: secret, clientAddress: clientAddress(headers) });
+    const user = await checkPassword(env, { appId: app.id, identifier: name, password: secret, clientAddress: clientAddress(env, headers) });
     // A good password that may not sign in yet: email_verification=required, email unverified.
     if (verificationBlocks(app.settings, user)) throw new KinveyError("InsufficientCredentials", "email_verification=required", UNVERIFIED_MESSAGE);
     return { kind: "user", user, via: "basic" };

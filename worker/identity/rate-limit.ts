@@ -1,22 +1,86 @@
 /**
- * Credential-guessing limits (SPEC §10): attempts are counted per account and per client
- * address in fixed windows. The attempt is counted BEFORE the password is checked, in the
- * same D1 batch as the user lookup, so parallel guesses cannot all slip under the limit;
- * a success then forgives its own attempt.
+ * Credential-guessing limits (SPEC §10, README "Credential-guessing limits"): the I/O side
+ * of ./attempt-rules.ts. Password attempts are counted in AttemptCounters Durable Objects,
+ * never in D1, so a flood of failed sign-ins costs D1 only its user lookups (reads).
+ * Counters are keyed by the ACCOUNT (its user id), so username and email share one budget;
+ * an identifier that names no user is keyed by its normalised form, so guesses at it are
+ * counted (and refused) the same way.
  */
 import type { Env } from "../env";
 import { sha256Hex } from "../util/crypto";
+import type { CounterKey } from "./attempt-counters";
+import { shardOf } from "./attempt-rules";
+import { identifierKey } from "./identifiers";
 
-export const RATE_LIMITS = {
-  /** Failed passwords for one account, per window. */
-  account: { max: 10, windowMs: 15 * 60_000 },
-  /** Failed credentials from one client address, per window. */
-  address: { max: 100, windowMs: 15 * 60_000 },
-} as const;
-
-export interface LimitKeys {
-  account?: string;
+/** The keys one password attempt is counted under. */
+export interface AttemptKeys {
+  /** `acct:{appId}:{user id or #digest}/`; every counter of the account starts with it. */
+  account: string;
   address: string;
+}
+
+/** An account's counters' prefix; the trailing `/` keeps `user1` from matching `user10`. */
+function accountPrefix(appId: string, userId: string): string {
+  return `acct:${appId}:${userId}/`;
+}
+
+export function addressKey(appId: string, address: string): string {
+  return `addr:${appId}:${address}`;
+}
+
+/** Keys of an attempt at `identifier`, which resolved to `user` (or to no one). */
+export async function attemptKeys(appId: string, address: string, identifier: string, user: { id: string } | null): Promise<AttemptKeys> {
+  return {
+    account: user ? accountPrefix(appId, user.id) : `acct:${appId}:#${await sha256Hex(identifierKey(identifier))}/`,
+    address: addressKey(appId, address),
+  };
+}
+
+/** The object holding `key`: `acct:{shard}` or `addr:{shard}`, so the two kinds never share one. */
+async function counters(env: Env, key: string) {
+  return env.ATTEMPTS.get(env.ATTEMPTS.idFromName(`${key.slice(0, 4)}:${shardOf(await sha256Hex(key))}`));
+}
+
+/** The account-side counters: this account from this address, and from everywhere. */
+function accountCounters(keys: AttemptKeys, address: string): CounterKey[] {
+  return [
+    { key: `${keys.account}*`, kind: "account" },
+    { key: `${keys.account}${address}`, kind: "pair" },
+  ];
+}
+
+/** Counts the address's attempt (before the user lookup is known). Seconds to wait, or 0. */
+export async function countAddressAttempt(env: Env, addressKey: string, now: number): Promise<number> {
+  return (await (await counters(env, addressKey)).attempt([{ key: addressKey, kind: "address" }], now)).wait;
+}
+
+/** Counts the account's attempt; `counts` are the account-wide and pair counts after it. */
+export async function countAccountAttempt(env: Env, keys: AttemptKeys, address: string, now: number): Promise<{ wait: number; counts: { account: number; pair: number } }> {
+  const { wait, counts } = await (await counters(env, keys.account)).attempt(accountCounters(keys, address), now);
+  return { wait, counts: { account: counts[0] ?? 0, pair: counts[1] ?? 0 } };
+}
+
+/**
+ * A successful sign-in: this address's lock on the account is lifted, and the account-wide
+ * and address counters get this attempt back. The account-wide count is not cleared, so
+ * the owner signing in does not hand a distributed guesser a fresh budget.
+ */
+export async function forgiveAttempt(env: Env, keys: AttemptKeys, address: string, now: number): Promise<void> {
+  const [account, pair] = accountCounters(keys, address);
+  await Promise.all([
+    (await counters(env, keys.account)).forgive([pair!.key], [account!], now),
+    (await counters(env, keys.address)).forgive([], [{ key: keys.address, kind: "address" }], now),
+  ]);
+}
+
+/**
+ * Clears the account's failed-attempt counters (its lockout, from every address). A
+ * password reset calls it: whoever proved the mailbox starts afresh. Address counters are
+ * left alone.
+ */
+export async function clearAccountFailures(env: Env, appId: string, account: { id: string }): Promise<void> {
+  const prefix = accountPrefix(appId, account.id);
+  await (await counters(env, prefix)).clear(prefix);
 }
 
 export interface CounterRow {
@@ -25,71 +89,21 @@ export interface CounterRow {
   count: number;
 }
 
-/** Counter keys; the account part is hashed so a long identifier cannot bloat the table. */
-export async function limitKeys(appId: string, clientAddress: string, account?: string): Promise<LimitKeys> {
-  return {
-    address: `addr:${appId}:${clientAddress}`,
-    ...(account !== undefined ? { account: `acct:${appId}:${await sha256Hex(account.toLowerCase())}` } : {}),
-  };
-}
-
-/** Statements that count one attempt against each key and return the counters after it. */
-export function countAttemptStatements(env: Env, keys: LimitKeys, now: number): D1PreparedStatement[] {
-  const upsert = (key: string, windowMs: number) => upsertCounterStatement(env, key, windowMs, now);
-  const statements = [upsert(keys.address, RATE_LIMITS.address.windowMs)];
-  if (keys.account) statements.push(upsert(keys.account, RATE_LIMITS.account.windowMs));
-  return statements;
-}
-
-function upsertCounterStatement(env: Env, key: string, windowMs: number, now: number): D1PreparedStatement {
-  return env.DB.prepare(
+/**
+ * Counts one event (not a failed credential: e.g. a client registration) against `key` in a
+ * fixed D1 window; answers the seconds to wait when this one is over `rule.max`, else 0.
+ * These events are rare and succeed, so they stay in D1 (`rate_limits`).
+ */
+export async function countInWindow(env: Env, key: string, rule: { max: number; windowMs: number }, now = Date.now()): Promise<number> {
+  const counter = await env.DB.prepare(
     `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
      ON CONFLICT (key) DO UPDATE SET
        count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
        window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END
      RETURNING key, window_start, count`,
-  ).bind(key, now, windowMs);
-}
-
-/** Seconds until the caller may try again (0: this attempt is within the limits). Pure. */
-export function retryAfter(rows: CounterRow[], keys: LimitKeys, now: number): number {
-  let wait = 0;
-  for (const row of rows) {
-    const rule = row.key === keys.account ? RATE_LIMITS.account : RATE_LIMITS.address;
-    const windowEnd = row.window_start + rule.windowMs;
-    if (windowEnd > now && row.count > rule.max) wait = Math.max(wait, Math.ceil((windowEnd - now) / 1000));
-  }
-  return wait;
-}
-
-/** A successful sign-in: the account starts afresh and the address gets its attempt back. */
-export async function forgiveAttempt(env: Env, keys: LimitKeys): Promise<void> {
-  const statements = [env.DB.prepare("UPDATE rate_limits SET count = max(count - 1, 0) WHERE key = ?").bind(keys.address)];
-  if (keys.account) statements.push(env.DB.prepare("DELETE FROM rate_limits WHERE key = ?").bind(keys.account));
-  await env.DB.batch(statements);
-}
-
-/**
- * Counts one event (not a failure: e.g. a client registration) against `key` in a fixed
- * window; answers the seconds to wait when this one is over `rule.max`, else 0.
- */
-export async function countInWindow(env: Env, key: string, rule: { max: number; windowMs: number }, now = Date.now()): Promise<number> {
-  const counter = await upsertCounterStatement(env, key, rule.windowMs, now).first<CounterRow>();
+  )
+    .bind(key, now, rule.windowMs)
+    .first<CounterRow>();
   if (!counter || counter.count <= rule.max) return 0;
   return Math.max(1, Math.ceil((counter.window_start + rule.windowMs - now) / 1000));
-}
-
-/**
- * Clears the account's failed-attempt counter (its lockout), whichever of its identifiers
- * the failures were typed with. A password reset calls it: whoever proved the mailbox starts
- * afresh. The address counters are left alone.
- */
-export async function clearAccountFailures(env: Env, appId: string, account: { id: string; username: string; email: string | null }): Promise<void> {
-  const identifiers = [account.username, ...(account.email ? [account.email] : [])];
-  const keys = await Promise.all(identifiers.map(async (identifier) => (await limitKeys(appId, "-", identifier)).account!));
-  await env.DB.batch(keys.map((key) => env.DB.prepare("DELETE FROM rate_limits WHERE key = ?").bind(key)));
-}
-
-export function clientAddress(headers: Headers): string {
-  return headers.get("cf-connecting-ip") ?? "local";
 }

@@ -1,5 +1,5 @@
 /** What the Kinvey routes that mail links (reset, verification, signup) share. */
-import { clientAddress } from "../identity/rate-limit";
+import { clientAddress } from "../http/client-address";
 import type { KinveyContext } from "../identity/kinvey-context";
 import type { IssueContext } from "../recovery/issue";
 import { canonicalIssuer, isLocalHost } from "../tenancy/apps";
@@ -17,5 +17,5 @@ export function linkIssuer(c: KinveyContext): string {
 }
 
 export function mailContext(c: KinveyContext): IssueContext {
-  return { address: clientAddress(c.req.raw.headers), fields: null, via: "kinvey", now: Date.now() };
+  return { address: clientAddress(c.env, c.req.raw.headers), fields: null, via: "kinvey", now: Date.now() };
 }

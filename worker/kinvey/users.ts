@@ -11,7 +11,7 @@ import { KinveyError } from "../http/errors";
 import { passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "../identity/auth-policy";
 import { allow, json, kinveyAuth, noContent, type KinveyContext, type KinveyEnv } from "../identity/kinvey-context";
 import { checkPassword } from "../identity/login";
-import { clientAddress } from "../identity/rate-limit";
+import { clientAddress } from "../http/client-address";
 import { deleteSessionStatement, deleteUserSessionsStatement, prepareSession } from "../identity/sessions";
 import {
   createUser,
@@ -108,7 +108,7 @@ userRoutes.post("/:appKey/login", async (c) => {
     throw new KinveyError("IncompleteRequestBody", "", "The request body must hold username and password strings.");
   }
   const app = c.var.app;
-  const user = await checkPassword(c.env, { appId: app.id, identifier: username, password, clientAddress: clientAddress(c.req.raw.headers) });
+  const user = await checkPassword(c.env, { appId: app.id, identifier: username, password, clientAddress: clientAddress(c.env, c.req.raw.headers) });
   if (verificationBlocks(app.settings, user)) throw new KinveyError("InsufficientCredentials", "email_verification=required", UNVERIFIED_MESSAGE);
   const now = Date.now();
   const session = await prepareSession(c.env, app.id, user.id, "kinvey", { now });
@@ -228,7 +228,7 @@ async function requireCurrentPassword(c: KinveyContext, principal: ReturnType<ty
   if (typeof currentPassword !== "string" || currentPassword === "") {
     throw new KinveyError("InvalidCredentials", "A password change with an auth token needs the current password in currentPassword.");
   }
-  const checked = await checkPassword(c.env, { appId: c.var.app.id, identifier: user.username, password: currentPassword, clientAddress: clientAddress(c.req.raw.headers) });
+  const checked = await checkPassword(c.env, { appId: c.var.app.id, identifier: user.username, password: currentPassword, clientAddress: clientAddress(c.env, c.req.raw.headers) });
   if (checked.id !== user.id) throw new KinveyError("InvalidCredentials");
 }
 

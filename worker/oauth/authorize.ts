@@ -12,7 +12,7 @@ import { RequestError } from "../http/errors";
 import { methodSatisfies } from "../identity/auth-policy";
 import { connectionButtons, upstreamStartHref } from "../connections/links";
 import { checkPassword, MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH } from "../identity/login";
-import { clientAddress } from "../identity/rate-limit";
+import { clientAddress } from "../http/client-address";
 import { createUser, IdentifierTakenError, UserInputError, type UserRow } from "../identity/users";
 import { currentSession } from "../sessions/browser";
 import { carried, continueHref } from "../sessions/continue";
@@ -211,7 +211,7 @@ async function signIn(c: OAuthContext, form: URLSearchParams): Promise<FirstFact
     return { error: { status: 400, error: "Enter your username or email and your password." } };
   }
   try {
-    return { user: await checkPassword(c.env, { appId: c.var.app.id, identifier, password, clientAddress: clientAddress(c.req.raw.headers) }) };
+    return { user: await checkPassword(c.env, { appId: c.var.app.id, identifier, password, clientAddress: clientAddress(c.env, c.req.raw.headers) }) };
   } catch (err) {
     if (err instanceof RequestError && err.kind === "rate_limited") {
       return { error: { status: 429, error: "Too many failed attempts. Please wait and try again.", headers: { "Retry-After": String(err.retryAfter ?? 60) } } };

@@ -15,7 +15,8 @@ import { readJsonObject } from "../http/body";
 import { OAuthError } from "../http/errors";
 import { parseClientMetadata, type ClientMetadata } from "../identity/client-registration";
 import { clientById, createDynamicClient, deleteDynamicClient, replaceDynamicClient, sweepExpiredClientsStatements, type Client } from "../identity/clients";
-import { clientAddress, countInWindow } from "../identity/rate-limit";
+import { clientAddress } from "../http/client-address";
+import { countInWindow } from "../identity/rate-limit";
 import { spendRegistrationToken } from "../identity/registration-tokens";
 import { secretMatchesHash } from "../util/crypto";
 import { forgetClient } from "./client-auth";
@@ -70,7 +71,7 @@ export const registerEndpoint: Handler<OAuthEnv> = async (c) => {
   const mode = app.settings.registration;
   if (mode === "off") throw new OAuthError("access_denied", "Dynamic client registration is off for this app.", 403);
   const now = Date.now();
-  const wait = await countInWindow(c.env, `reg:${app.id}:${clientAddress(c.req.raw.headers)}`, REGISTRATION_LIMIT, now);
+  const wait = await countInWindow(c.env, `reg:${app.id}:${clientAddress(c.env, c.req.raw.headers)}`, REGISTRATION_LIMIT, now);
   if (wait) throw new OAuthError("slow_down", "Too many registrations from this address; try again later.", 429, { "Retry-After": String(wait) });
   if (mode === "token") {
     const token = bearer(c);

@@ -11,7 +11,7 @@
  */
 import type { Context } from "hono";
 import type { Env } from "../env";
-import { clientAddress } from "../identity/rate-limit";
+import { clientAddress } from "../http/client-address";
 import type { UserRow } from "../identity/users";
 import { ACCOUNT_PATHS } from "../recovery/links";
 import { issueRequiredReset } from "../recovery/reset";
@@ -33,7 +33,7 @@ export async function accountStep<E extends { Bindings: Env }>(
   factor: { method: string; created?: boolean; fields: [string, string][] },
 ): Promise<AccountStep> {
   const { app, host, issuer } = site;
-  const ctx = { address: clientAddress(c.req.raw.headers), fields: factor.fields, via: "hosted", now: Date.now() };
+  const ctx = { address: clientAddress(c.env, c.req.raw.headers), fields: factor.fields, via: "hosted", now: Date.now() };
   const pre = preLoginValue(c, host);
   const headers: Record<string, string> = pre.setCookie ? { "Set-Cookie": pre.setCookie } : {};
   const csrf = () => csrfToken(c.env, app.id, pre.value);
