@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
-import { randomId } from "../util/crypto";
+import { createRole } from "../identity/access-admin";
 import { bumpClaimsStatement, HOLDS_ROLE, invalidateClaims, usersWithRole } from "./claims";
 import { bad, need, ok, onlyKeys, text, type ManageEnv } from "./context";
 import { conflictOnKey, descriptionOf, keyedView, keyOf, listPage, loadKeyed, type KeyedRow } from "./keyed";
@@ -26,17 +26,7 @@ roleRoutes.post("/roles", need("create:roles"), async (c) => {
   const key = keyOf(body, true)!;
   const name = text(body, "name", 256, true)!;
   const description = descriptionOf(body) ?? null;
-  const id = `role_${randomId(20)}`;
-  const now = Date.now();
-  const app = c.var.app;
-  try {
-    await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO roles (id, app_id, key, name, description, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(id, app.id, key, name, description, now),
-      eventStatement(c.env, app.id, "role.created", null, { role: { id, key, name } }, now, "api"),
-    ]);
-  } catch (err) {
-    conflictOnKey(err, "role");
-  }
+  const id = await createRole(c.env, c.var.app.id, { key, name, description }, "api").catch((err) => conflictOnKey(err, "role"));
   return ok(c, { role: { id } }, 201, "ROLE_CREATED", "Role successfully created");
 });
 
