@@ -1,11 +1,13 @@
 /**
  * Operator actions on an app's own (operator) clients, shared by the operator API and the
- * console: change the lists, delete, reset the secret. Third-party clients are managed by
+ * console: change the lists, delete, reset the secret. Each forgets the client in this
+ * isolate's cache (client-cache.ts) at once; other isolates follow within CLIENT_TTL_MS. Third-party clients are managed by
  * whoever registered them (RFC 7592) and are not changed here.
  */
 import type { Env } from "../env";
 import { ALPHANUMERIC, randomId, sha256Hex } from "../util/crypto";
 import { clientById, ClientInputError, clientLists, clientShapeProblem, clientView, type Client } from "./clients";
+import { forgetClient } from "./client-cache";
 import { deleteClientConsentsStatement } from "./consents";
 
 /** What an operator may change on a client; a list that is given replaces the stored one. */
@@ -56,6 +58,7 @@ export async function updateClient(env: Env, appId: string, clientId: string, pa
       clientId,
     )
     .run();
+  forgetClient(appId, clientId);
   return clientView(next);
 }
 
@@ -66,6 +69,7 @@ export async function deleteClient(env: Env, appId: string, clientId: string): P
     env.DB.prepare("DELETE FROM clients WHERE app_id = ? AND id = ? AND registration = 'operator'").bind(appId, clientId),
     deleteClientConsentsStatement(env, appId, clientId),
   ]);
+  forgetClient(appId, clientId);
 }
 
 /** A new secret for a confidential or m2m client; the old one stops working now. Shown only in this answer. */
@@ -74,5 +78,6 @@ export async function resetClientSecret(env: Env, appId: string, clientId: strin
   if (client.type === "public") throw new ClientInputError("public clients have no secret");
   const secret = randomId(50, ALPHANUMERIC);
   await env.DB.prepare("UPDATE clients SET secret_hash = ? WHERE app_id = ? AND id = ?").bind(await sha256Hex(secret), appId, clientId).run();
+  forgetClient(appId, clientId);
   return { ...clientView(client), client_secret: secret };
 }
