@@ -90,9 +90,16 @@ const listOf = (text: string | undefined) => (text ?? "").split(/\r?\n/).map((s)
 const wordsOf = (text: string | undefined) => (text ?? "").split(/[\s,]+/).filter(Boolean);
 
 consoleRoutes.onError(async (err, c) => {
-  const refusal = refusalOf(err);
   const csrf = (c as ConsoleContext).var.csrf;
-  return consolePage(<MessagePage title="Refused" message={refusal.message} csrf={csrf} />, refusal.status);
+  let refusal: Refusal;
+  try {
+    refusal = refusalOf(err);
+  } catch {
+    // Only the stack: form bodies may hold secrets (a new password, the operator token).
+    console.error("console error", c.req.method, c.req.path, err instanceof Error ? err.stack : String(err));
+    refusal = new Refusal("Something went wrong; the log has the details.", 500);
+  }
+  return consolePage(<MessagePage title={refusal.status === 500 ? "Error" : "Refused"} message={refusal.message} csrf={csrf} />, refusal.status);
 });
 
 consoleRoutes.get("/console.js", (c) =>
