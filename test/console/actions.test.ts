@@ -172,6 +172,18 @@ describe("operator console: roles, permissions, webhooks", () => {
     const page = await op.get(rolesPath);
     expect(page.html).toContain("read:things");
 
+    // Granted and revoked through the console, seen through the management API.
+    const [role] = (await okJson(api(app, "/roles"))).roles as { id: string }[];
+    const [perm] = (await okJson(api(app, "/permissions"))).permissions as { id: string }[];
+    const granted = () => okJson(api(app, `/roles/${role!.id}/permissions`)).then((b) => (b.permissions as { key: string }[]).map((p) => p.key));
+    expect((await op.post(`/apps/${app.id}/roles/${role!.id}/permissions`, { permission_id: perm!.id, operation: "add" }, { from: rolesPath })).status).toBe(303);
+    expect(await granted()).toEqual(["read:things"]);
+    expect((await op.get(rolesPath)).html).toContain(`title="Revoke read:things"`);
+    expect((await op.post(`/apps/${app.id}/roles/${role!.id}/permissions`, { permission_id: "perm_nope", operation: "add" }, { from: rolesPath })).status).toBe(400);
+    expect((await op.post(`/apps/${app.id}/roles/${role!.id}/permissions`, { permission_id: perm!.id, operation: "delete" }, { from: rolesPath })).status).toBe(303);
+    expect(await granted()).toEqual([]);
+    expect((await op.post(`/apps/${app.id}/roles/role_nope/permissions`, { permission_id: perm!.id }, { from: rolesPath })).status).toBe(404);
+
     await okJson(api(app, "/webhooks", { method: "POST", json: { name: "Hook", endpoint: "http://127.0.0.1:9/latch", event_types: ["user.created"] } }));
     await signup(app);
     const hooks = await op.get(`/apps/${app.id}/webhooks`);

@@ -453,7 +453,26 @@ export function RolesPage(props: Messages & { csrf: string; app: AppView; access
               <tr>
                 <td class="mono">{r.key}</td>
                 <td>{r.name}</td>
-                <td class="mono">{r.permissions.join(", ") || "—"}</td>
+                <td>
+                  {r.permissions.map((p) => (
+                    <Form action={`${base}/roles/${r.id}/permissions`} csrf={props.csrf} inline>
+                      <input type="hidden" name="permission_id" value={p.id} />
+                      <input type="hidden" name="operation" value="delete" />
+                      <span class="mono">{p.key}</span> <button type="submit" title={`Revoke ${p.key}`}>×</button>
+                    </Form>
+                  ))}
+                  {props.access.permissions.length ? (
+                    <Form action={`${base}/roles/${r.id}/permissions`} csrf={props.csrf} inline>
+                      <input type="hidden" name="operation" value="add" />
+                      <select name="permission_id" aria-label={`Permission to grant to ${r.key}`} style="width:auto">
+                        {props.access.permissions.map((p) => (
+                          <option value={p.id}>{p.key}</option>
+                        ))}
+                      </select>{" "}
+                      <button type="submit">Grant</button>
+                    </Form>
+                  ) : null}
+                </td>
               </tr>
             ))}
           </tbody>

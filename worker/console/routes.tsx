@@ -8,7 +8,16 @@ import { isEventType } from "../events/log";
 import { listEvents } from "../events/read";
 import { deliveriesOf, webhooksOfApp } from "../events/webhooks";
 import { ApiError } from "../http/errors";
-import { AccessInputError, AccessKeyTakenError, accessOverview, createPermission, createRole } from "../identity/access-admin";
+import {
+  AccessInputError,
+  AccessKeyTakenError,
+  accessOverview,
+  changeRolePermissions,
+  createPermission,
+  createRole,
+  roleById,
+  UnknownPermissionError,
+} from "../identity/access-admin";
 import { ClientNotFoundError, deleteClient, resetClientSecret, updateClient } from "../identity/client-admin";
 import { clientById, ClientInputError, clientsOfApp, createClient, type Client } from "../identity/clients";
 import { clientAddress, countInWindow, forgiveAttempt } from "../identity/rate-limit";
@@ -56,7 +65,9 @@ function refusalOf(err: unknown): Refusal {
   if (err instanceof ApiError) return new Refusal(err.message, err.status);
   if (err instanceof ClientNotFoundError) return new Refusal(err.message, 404);
   if (err instanceof IdentifierTakenError || err instanceof AccessKeyTakenError) return new Refusal(err.message, 409);
-  if (err instanceof ClientInputError || err instanceof UserInputError || err instanceof AccessInputError) return new Refusal(err.message, 400);
+  if (err instanceof ClientInputError || err instanceof UserInputError || err instanceof AccessInputError || err instanceof UnknownPermissionError) {
+    return new Refusal(err.message, 400);
+  }
   throw err;
 }
 
@@ -73,6 +84,7 @@ const DONE: Record<string, string> = {
   "session-ended": "Session ended.",
   "role-created": "Role created.",
   "permission-created": "Permission created.",
+  "role-permissions": "The role's permissions changed; its holders get new claims on their next refresh.",
 };
 
 const notice = (c: ConsoleContext): Messages => ({ notice: DONE[c.req.query("done") ?? ""] });
@@ -348,6 +360,21 @@ for (const kind of ["role", "permission"] as const) {
     return c.redirect(`/console/apps/${app.id}/roles?done=${kind}-created`, 303);
   });
 }
+
+consoleRoutes.post("/apps/:id/roles/:roleId/permissions", async (c) => {
+  const app = await appOf(c);
+  const role = await roleById(c.env, app.id, c.req.param("roleId"));
+  if (!role) throw new Refusal(`No role with id ${c.req.param("roleId")}.`, 404);
+  const body = await form(c);
+  const id = body.permission_id ?? "";
+  try {
+    await changeRolePermissions(c.env, app.id, role, body.operation === "delete" ? [] : [id], body.operation === "delete" ? [id] : [], OPERATOR_CONSOLE.source);
+  } catch (err) {
+    const refusal = refusalOf(err);
+    return rolesPage(c, app, refusal.status, { error: refusal.message });
+  }
+  return c.redirect(`/console/apps/${app.id}/roles?done=role-permissions`, 303);
+});
 
 consoleRoutes.get("/apps/:id/webhooks", async (c) => {
   const app = await appOf(c);

@@ -6,6 +6,7 @@
 import type { Env } from "../env";
 import { eventStatement, type EventSource } from "../events/log";
 import { randomId } from "../util/crypto";
+import { bumpClaimsStatement, HOLDS_ROLE, invalidateClaims, usersWithRole } from "./claim-holders";
 
 export interface KeyedRow {
   id: string;
@@ -55,7 +56,7 @@ export const createRole = (env: Env, appId: string, input: NewKeyed, source: Eve
 export const createPermission = (env: Env, appId: string, input: NewKeyed, source: EventSource) => createKeyed(env, appId, "permission", input, source);
 
 export interface AccessOverview {
-  roles: (KeyedRow & { permissions: string[] })[];
+  roles: (KeyedRow & { permissions: { id: string; key: string }[] })[];
   permissions: KeyedRow[];
 }
 
@@ -65,13 +66,51 @@ export async function accessOverview(env: Env, appId: string, limit = 500): Prom
     env.DB.prepare("SELECT * FROM roles WHERE app_id = ? ORDER BY key LIMIT ?").bind(appId, limit),
     env.DB.prepare("SELECT * FROM permissions WHERE app_id = ? ORDER BY key LIMIT ?").bind(appId, limit),
     env.DB.prepare(
-      "SELECT rp.role_id, p.key FROM role_permissions rp JOIN roles r ON r.id = rp.role_id JOIN permissions p ON p.id = rp.permission_id WHERE r.app_id = ? ORDER BY p.key",
+      "SELECT rp.role_id, p.id, p.key FROM role_permissions rp JOIN roles r ON r.id = rp.role_id JOIN permissions p ON p.id = rp.permission_id WHERE r.app_id = ? ORDER BY p.key",
     ).bind(appId),
   ]);
-  const byRole = new Map<string, string[]>();
-  for (const g of grants!.results as { role_id: string; key: string }[]) byRole.set(g.role_id, [...(byRole.get(g.role_id) ?? []), g.key]);
+  const byRole = new Map<string, { id: string; key: string }[]>();
+  for (const g of grants!.results as { role_id: string; id: string; key: string }[]) byRole.set(g.role_id, [...(byRole.get(g.role_id) ?? []), { id: g.id, key: g.key }]);
   return {
     roles: (roles!.results as unknown as KeyedRow[]).map((r) => ({ ...r, permissions: byRole.get(r.id) ?? [] })),
     permissions: permissions!.results as unknown as KeyedRow[],
   };
+}
+
+export class UnknownPermissionError extends Error {}
+
+/**
+ * Adds and removes permissions of a role in one batch with its `role.updated` event; the
+ * role's holders get fresh claims on their next refresh. UnknownPermissionError names an id
+ * that is not one of the app's permissions (nothing changes then).
+ */
+export async function changeRolePermissions(
+  env: Env,
+  appId: string,
+  role: Pick<KeyedRow, "id" | "key" | "name">,
+  added: string[],
+  removed: string[],
+  source: EventSource,
+): Promise<void> {
+  const ids = [...new Set([...added, ...removed])];
+  const { results } = await env.DB.prepare(`SELECT id FROM permissions WHERE app_id = ? AND id IN (${ids.map(() => "?").join(",")})`)
+    .bind(appId, ...ids)
+    .all<{ id: string }>();
+  const known = new Set(results.map((r) => r.id));
+  const unknown = ids.find((id) => !known.has(id));
+  if (unknown) throw new UnknownPermissionError(`No permission with id ${unknown}.`);
+  const holders = await usersWithRole(env, appId, role.id);
+  const db = env.DB;
+  const now = Date.now();
+  await db.batch([
+    ...added.map((id) => db.prepare("INSERT OR IGNORE INTO role_permissions (role_id, permission_id) VALUES (?, ?)").bind(role.id, id)),
+    ...removed.map((id) => db.prepare("DELETE FROM role_permissions WHERE role_id = ? AND permission_id = ?").bind(role.id, id)),
+    bumpClaimsStatement(env, appId, HOLDS_ROLE, role.id),
+    eventStatement(env, appId, "role.updated", null, { role: { id: role.id, key: role.key, name: role.name }, permissions_added: added, permissions_removed: removed }, now, source),
+  ]);
+  await invalidateClaims(env, appId, holders);
+}
+
+export async function roleById(env: Env, appId: string, id: string): Promise<KeyedRow | null> {
+  return env.DB.prepare("SELECT * FROM roles WHERE app_id = ? AND id = ?").bind(appId, id).first<KeyedRow>();
 }

@@ -23,7 +23,7 @@ import {
   type UserChange,
   type UserRow,
 } from "../identity/users";
-import { invalidateClaims } from "./claims";
+import { invalidateClaims } from "../identity/claim-holders";
 import { bad, iso, need, notFound, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { pageOf, parsePage } from "./paging";
 
