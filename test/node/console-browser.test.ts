@@ -59,7 +59,12 @@ describe("operator console in Chromium", () => {
   it("signs in, creates an app and a client, sets a custom domain, finds a user and ends their sessions", async () => {
     const context = await browser.newContext();
     const p = await context.newPage();
-    p.on("dialog", (d) => void d.accept());
+    // The one enhancement script asks before destructive forms; the test says yes.
+    const dialogs: string[] = [];
+    p.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
     await p.goto(consoleUrl());
     await p.fill("input[name=token]", ADMIN_TOKEN);
     await Promise.all([p.waitForURL(consoleUrl("/apps")), p.click("button[type=submit]")]);
@@ -116,6 +121,7 @@ describe("operator console in Chromium", () => {
     expect(await p.textContent("#session-count")).toBe("2");
     await Promise.all([p.waitForURL(/done=sessions-ended/), p.click("text=End all sessions")]);
     expect(await p.textContent("#session-count")).toBe("0");
+    expect(dialogs).toEqual(["End every session and refresh chain of this user?"]);
     expect(await me()).toBe(401);
     const sessions = await fetch(`http://auth.${domain}:${port()}/api/v1/users/${userId}/sessions`, { headers: { Authorization: `Basic ${btoa(`${appId}:${masterSecret}`)}` } });
     expect(await sessions.json()).toMatchObject({ sessions: [] });
