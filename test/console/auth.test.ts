@@ -98,6 +98,9 @@ describe("operator console: access", () => {
     expect((await op.post("/apps", { name: "No", slug }, { csrf: otherToken })).status).toBe(403);
     const list = (await (await SELF.fetch(`${BASE}/admin/apps`, { headers: ADMIN })).json()) as { apps: { slug: string }[] };
     expect(list.apps.some((a) => a.slug === slug)).toBe(false);
+    // Only urlencoded forms are read.
+    const json = await SELF.fetch(`${CONSOLE}/apps`, { method: "POST", headers: { Cookie: `latch_console=${op.cookie}`, "Content-Type": "application/json" }, body: JSON.stringify({ name: "No", slug }) });
+    expect(json.status).toBe(415);
     // Sign-out needs it too.
     expect((await op.post("/sign-out", {}, { csrf: null })).status).toBe(403);
     const out = await op.post("/sign-out");

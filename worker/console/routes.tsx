@@ -7,7 +7,8 @@ import { Hono } from "hono";
 import { isEventType } from "../events/log";
 import { listEvents } from "../events/read";
 import { deliveriesOf, webhooksOfApp } from "../events/webhooks";
-import { ApiError } from "../http/errors";
+import { readForm } from "../http/body";
+import { ApiError, RequestError, type RequestErrorKind } from "../http/errors";
 import {
   AccessInputError,
   AccessKeyTakenError,
@@ -63,6 +64,7 @@ class Refusal extends Error {
 function refusalOf(err: unknown): Refusal {
   if (err instanceof Refusal) return err;
   if (err instanceof ApiError) return new Refusal(err.message, err.status);
+  if (err instanceof RequestError) return new Refusal(err.message, REQUEST_STATUS[err.kind]);
   if (err instanceof ClientNotFoundError) return new Refusal(err.message, 404);
   if (err instanceof IdentifierTakenError || err instanceof AccessKeyTakenError) return new Refusal(err.message, 409);
   if (err instanceof ClientInputError || err instanceof UserInputError || err instanceof AccessInputError || err instanceof UnknownPermissionError) {
@@ -70,6 +72,14 @@ function refusalOf(err: unknown): Refusal {
   }
   throw err;
 }
+
+const REQUEST_STATUS: Record<RequestErrorKind, number> = {
+  malformed_body: 400,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  invalid_credentials: 401,
+  rate_limited: 429,
+};
 
 /** Notices after a redirect: fixed texts by code, so nothing from the URL is echoed. */
 const DONE: Record<string, string> = {
@@ -91,11 +101,14 @@ const notice = (c: ConsoleContext): Messages => ({ notice: DONE[c.req.query("don
 
 /** The posted form's string fields, once its CSRF token has passed (403 otherwise). */
 async function form(c: ConsoleContext): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  const fields: Record<string, string> = {};
-  for (const [key, value] of Object.entries(body)) if (typeof value === "string") fields[key] = value;
+  const fields = await postedFields(c);
   if (!formCsrfValid(c, fields.csrf)) throw new Refusal("The form's CSRF token is missing or wrong; reload the page and try again.", 403);
   return fields;
+}
+
+/** A posted urlencoded form (size-capped, http/body.ts); the last value of a repeated field wins. */
+async function postedFields(c: ConsoleContext): Promise<Record<string, string>> {
+  return Object.fromEntries(await readForm(c));
 }
 
 const listOf = (text: string | undefined) => (text ?? "").split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
@@ -131,7 +144,7 @@ consoleRoutes.get("/", async (c) => {
 });
 
 consoleRoutes.post("/sign-in", async (c) => {
-  const body = await c.req.parseBody();
+  const body = await postedFields(c);
   if (!(await signInCsrfValid(c, body.csrf))) return signInPage(c, 403, { error: "The form's CSRF token is missing or wrong; try again." });
   // Counted before the comparison (parallel guesses cannot slip under it); a success gives its attempt back.
   const key = `console:${clientAddress(c.req.raw.headers)}`;
