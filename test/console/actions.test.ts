@@ -184,12 +184,24 @@ describe("operator console: roles, permissions, webhooks", () => {
     expect(await granted()).toEqual([]);
     expect((await op.post(`/apps/${app.id}/roles/role_nope/permissions`, { permission_id: perm!.id }, { from: rolesPath })).status).toBe(404);
 
-    await okJson(api(app, "/webhooks", { method: "POST", json: { name: "Hook", endpoint: "http://127.0.0.1:9/latch", event_types: ["user.created"] } }));
+    const hooksPath = `/apps/${app.id}/webhooks`;
+    const added = await op.post(hooksPath, { name: "Hook", endpoint: "http://127.0.0.1:9/latch", event_types: "user.created user.created" }, { from: hooksPath });
+    expect(added.status).toBe(303);
+    const [hook] = (await okJson(api(app, "/webhooks"))).webhooks as { id: string; endpoint: string; event_types: string[] }[];
+    expect(hook).toMatchObject({ endpoint: "http://127.0.0.1:9/latch", event_types: ["user.created"] });
+    // The endpoint and event rules are the API's.
+    const refusedHook = await op.post(hooksPath, { name: "Bad", endpoint: "http://hooks.example/latch", event_types: "user.created" }, { from: hooksPath });
+    expect(refusedHook.status).toBe(400);
+    expect(await refusedHook.text()).toContain("endpoint must be https");
+    expect((await op.post(hooksPath, { name: "Bad", endpoint: "https://hooks.example/latch", event_types: "user.nope" }, { from: hooksPath })).status).toBe(400);
+
     await signup(app);
-    const hooks = await op.get(`/apps/${app.id}/webhooks`);
+    const hooks = await op.get(hooksPath);
     expect(hooks.html).toContain("http://127.0.0.1:9/latch");
     expect(hooks.html).toContain("user.created");
     expect(hooks.html).toMatch(/<td>(pending|delivered|dead)<\/td>/);
+    expect((await op.post(`${hooksPath}/${hook!.id}/delete`, {}, { from: hooksPath })).status).toBe(303);
+    expect((await okJson(api(app, "/webhooks"))).webhooks).toEqual([]);
   });
 
   it("answers 404 for an unknown app", async () => {

@@ -507,16 +507,41 @@ export function RolesPage(props: Messages & { csrf: string; app: AppView; access
   );
 }
 
-export function WebhooksPage(props: { csrf: string; app: AppView; webhooks: { webhook: WebhookRow; deliveries: DeliveryRow[] }[] }) {
+export function WebhooksPage(props: Messages & { csrf: string; app: AppView; eventTypes: string[]; webhooks: { webhook: WebhookRow; deliveries: DeliveryRow[] }[] }) {
+  const base = `/console/apps/${props.app.id}/webhooks`;
   return (
-    <ConsoleLayout title="Webhooks" csrf={props.csrf} app={props.app}>
-      <h1>Webhooks</h1>
-      {props.webhooks.length === 0 ? <p class="muted">No webhooks (create them through the management API, POST /api/v1/webhooks).</p> : null}
+    <ConsoleLayout title="Webhooks" csrf={props.csrf} app={props.app} error={props.error} notice={props.notice}>
+      <section>
+        <h1>Webhooks</h1>
+        {props.webhooks.length === 0 ? <p class="muted">No webhooks yet.</p> : null}
+        <h2>Add a webhook</h2>
+        <Form action={base} csrf={props.csrf}>
+          <div class="row">
+            <div>
+              <label for="hook_name">Name</label>
+              <input id="hook_name" name="name" type="text" required />
+            </div>
+            <div>
+              <label for="endpoint">Endpoint (https)</label>
+              <input id="endpoint" name="endpoint" type="text" required />
+            </div>
+          </div>
+          <label for="event_types">Event types (space or line separated: {props.eventTypes.join(", ")})</label>
+          <textarea id="event_types" name="event_types" rows={2}></textarea>
+          <button type="submit">Add webhook</button>
+        </Form>
+      </section>
       {props.webhooks.map(({ webhook, deliveries }) => (
         <section>
           <h2>{webhook.name}</h2>
           <p class="mono">{webhook.endpoint}</p>
           <p class="muted">{(JSON.parse(webhook.event_types) as string[]).join(", ")}</p>
+          <Form action={`${base}/${webhook.id}/delete`} csrf={props.csrf} confirm="Delete this webhook? Its pending deliveries are dropped.">
+            <button type="submit" class="danger">
+              Delete webhook
+            </button>
+          </Form>
+          <h2 style="margin-top:16px">Latest deliveries</h2>
           <table>
             <thead>
               <tr>

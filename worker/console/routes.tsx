@@ -4,9 +4,9 @@
  * and calls the same lower-layer function as the operator or management API does.
  */
 import { Hono } from "hono";
-import { isEventType } from "../events/log";
+import { EVENT_TYPES, isEventType } from "../events/log";
 import { listEvents } from "../events/read";
-import { deliveriesOf, webhooksOfApp } from "../events/webhooks";
+import { createWebhook, deleteWebhook, deliveriesOf, webhookById, WebhookInputError, webhooksOfApp } from "../events/webhooks";
 import { readForm } from "../http/body";
 import { ApiError, RequestError, type RequestErrorKind } from "../http/errors";
 import {
@@ -67,7 +67,7 @@ function refusalOf(err: unknown): Refusal {
   if (err instanceof RequestError) return new Refusal(err.message, REQUEST_STATUS[err.kind]);
   if (err instanceof ClientNotFoundError) return new Refusal(err.message, 404);
   if (err instanceof IdentifierTakenError || err instanceof AccessKeyTakenError) return new Refusal(err.message, 409);
-  if (err instanceof ClientInputError || err instanceof UserInputError || err instanceof AccessInputError || err instanceof UnknownPermissionError) {
+  if (err instanceof ClientInputError || err instanceof UserInputError || err instanceof AccessInputError || err instanceof UnknownPermissionError || err instanceof WebhookInputError) {
     return new Refusal(err.message, 400);
   }
   throw err;
@@ -94,6 +94,8 @@ const DONE: Record<string, string> = {
   "session-ended": "Session ended.",
   "role-created": "Role created.",
   "permission-created": "Permission created.",
+  "webhook-created": "Webhook added.",
+  "webhook-deleted": "Webhook deleted.",
   "role-permissions": "The role's permissions changed; its holders get new claims on their next refresh.",
 };
 
@@ -389,11 +391,33 @@ consoleRoutes.post("/apps/:id/roles/:roleId/permissions", async (c) => {
   return c.redirect(`/console/apps/${app.id}/roles?done=role-permissions`, 303);
 });
 
-consoleRoutes.get("/apps/:id/webhooks", async (c) => {
-  const app = await appOf(c);
+async function webhooksPage(c: ConsoleContext, app: App, status: number, messages: Messages) {
   const hooks = await webhooksOfApp(c.env, app.id);
   const webhooks = await Promise.all(hooks.map(async (webhook) => ({ webhook, deliveries: await deliveriesOf(c.env, app.id, webhook.id, { limit: 25 }) })));
-  return consolePage(<WebhooksPage csrf={c.var.csrf} app={appView(app, c.env)} webhooks={webhooks} />);
+  return consolePage(<WebhooksPage csrf={c.var.csrf} app={appView(app, c.env)} eventTypes={Object.keys(EVENT_TYPES)} webhooks={webhooks} {...messages} />, status);
+}
+
+consoleRoutes.get("/apps/:id/webhooks", async (c) => webhooksPage(c, await appOf(c), 200, notice(c)));
+
+consoleRoutes.post("/apps/:id/webhooks", async (c) => {
+  const app = await appOf(c);
+  const body = await form(c);
+  try {
+    await createWebhook(c.env, app.id, { name: body.name ?? "", endpoint: (body.endpoint ?? "").trim(), eventTypes: wordsOf(body.event_types), description: null });
+  } catch (err) {
+    const refusal = refusalOf(err);
+    return webhooksPage(c, app, refusal.status, { error: refusal.message });
+  }
+  return c.redirect(`/console/apps/${app.id}/webhooks?done=webhook-created`, 303);
+});
+
+consoleRoutes.post("/apps/:id/webhooks/:webhookId/delete", async (c) => {
+  const app = await appOf(c);
+  const hook = await webhookById(c.env, app.id, c.req.param("webhookId"));
+  if (!hook) throw new Refusal(`No webhook with id ${c.req.param("webhookId")}.`, 404);
+  await form(c);
+  await deleteWebhook(c.env, app.id, hook.id);
+  return c.redirect(`/console/apps/${app.id}/webhooks?done=webhook-deleted`, 303);
 });
 
 consoleRoutes.get("/apps/:id/events", async (c) => {

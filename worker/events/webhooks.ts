@@ -1,8 +1,14 @@
 /**
- * Webhook subscriptions and their deliveries, read side: shared by the management API
- * (manage/webhooks.ts) and the operator console.
+ * Webhook subscriptions and their deliveries: the rules for an endpoint, creation and
+ * deletion, and the read side; shared by the management API (manage/webhooks.ts) and the
+ * operator console. Endpoints must be https; plain http only for loopback hosts while Latch
+ * itself runs on a local host (development).
  */
 import type { Env } from "../env";
+import { isLocalHost } from "../tenancy/apps";
+import { randomId } from "../util/crypto";
+import { isEventType } from "./log";
+import { clearWebhookCache } from "./outbox";
 
 export interface WebhookRow {
   id: string;
@@ -62,4 +68,68 @@ export async function deliveriesOf(
     .bind(...params, options.limit)
     .all<DeliveryRow>();
   return results;
+}
+
+/** Why `value` is not an acceptable endpoint, or null. Pure. */
+export function endpointProblem(value: string, localDevelopment: boolean): string | null {
+  if (value.length > 2048) return "endpoint is longer than 2048 characters";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "endpoint must be an absolute URL";
+  }
+  if (url.username || url.password) return "endpoint may not carry credentials";
+  if (url.hash) return "endpoint may not have a fragment";
+  if (url.protocol === "https:") return null;
+  if (url.protocol === "http:" && localDevelopment && isLocalHost(url.host)) return null;
+  return "endpoint must be https (http only for loopback hosts in local development)";
+}
+
+/** A refused webhook; `code` is the management API's error code for it. */
+export class WebhookInputError extends Error {
+  constructor(
+    readonly code: "INVALID_ENDPOINT" | "INVALID_EVENT_TYPE" | "INVALID_REQUEST",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface NewWebhook {
+  name: string;
+  endpoint: string;
+  eventTypes: string[];
+  description: string | null;
+}
+
+/** Checks a new webhook; the event types come back de-duplicated. */
+export function checkedWebhook(env: Pick<Env, "BASE_HOST">, input: NewWebhook): NewWebhook {
+  const name = input.name.trim();
+  if (!name || name.length > 256) throw new WebhookInputError("INVALID_REQUEST", "name must be a non-empty string of at most 256 characters.");
+  const problem = endpointProblem(input.endpoint, isLocalHost(env.BASE_HOST));
+  if (problem) throw new WebhookInputError("INVALID_ENDPOINT", `${problem}.`);
+  if (input.eventTypes.length === 0 || input.eventTypes.length > 50) throw new WebhookInputError("INVALID_REQUEST", "event_types must be a non-empty array of event type codes.");
+  for (const t of input.eventTypes) if (!isEventType(t)) throw new WebhookInputError("INVALID_EVENT_TYPE", `Unknown event type: ${String(t)}. See GET /api/v1/event_types.`);
+  return { name, endpoint: input.endpoint, eventTypes: [...new Set(input.eventTypes)], description: input.description };
+}
+
+export async function createWebhook(env: Env, appId: string, input: NewWebhook): Promise<string> {
+  const hook = checkedWebhook(env, input);
+  const id = `webhook_${randomId(20)}`;
+  const now = Date.now();
+  await env.DB.prepare("INSERT INTO webhooks (id, app_id, name, endpoint, event_types, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    .bind(id, appId, hook.name, hook.endpoint, JSON.stringify(hook.eventTypes), hook.description, now, now)
+    .run();
+  clearWebhookCache(appId);
+  return id;
+}
+
+/** Deletes the webhook with its deliveries (pending ones are never sent). */
+export async function deleteWebhook(env: Env, appId: string, id: string): Promise<void> {
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM webhook_deliveries WHERE app_id = ? AND webhook_id = ?").bind(appId, id),
+    env.DB.prepare("DELETE FROM webhooks WHERE app_id = ? AND id = ?").bind(appId, id),
+  ]);
+  clearWebhookCache(appId);
 }

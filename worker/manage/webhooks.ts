@@ -1,36 +1,32 @@
 /**
  * Webhooks (Kinde paths) and, as a Latch addition, their deliveries: a delivery that ran
- * out of retries shows `status: "dead"` here. Endpoints must be https; plain http is
- * accepted only for loopback hosts while Latch itself runs on a local host (development).
+ * out of retries shows `status: "dead"` here. The endpoint rules are events/webhooks.ts's.
  */
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { clearWebhookCache } from "../events/outbox";
 import { isEventType } from "../events/log";
-import { deliveriesOf, DELIVERY_STATUSES, webhookById, webhooksOfApp, type WebhookRow } from "../events/webhooks";
+import {
+  createWebhook,
+  deleteWebhook,
+  deliveriesOf,
+  DELIVERY_STATUSES,
+  endpointProblem,
+  webhookById,
+  webhooksOfApp,
+  WebhookInputError,
+  type WebhookRow,
+} from "../events/webhooks";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
 import { isLocalHost } from "../tenancy/apps";
-import { randomId } from "../util/crypto";
 import { bad, iso, need, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { pageOf, parsePage } from "./paging";
 
 export const webhookRoutes = new Hono<ManageEnv>();
 
-/** Why `value` is not an acceptable endpoint, or null. Pure. */
-export function endpointProblem(value: string, localDevelopment: boolean): string | null {
-  if (value.length > 2048) return "endpoint is longer than 2048 characters";
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "endpoint must be an absolute URL";
-  }
-  if (url.username || url.password) return "endpoint may not carry credentials";
-  if (url.hash) return "endpoint may not have a fragment";
-  if (url.protocol === "https:") return null;
-  if (url.protocol === "http:" && localDevelopment && isLocalHost(url.host)) return null;
-  return "endpoint must be https (http only for loopback hosts in local development)";
+function asApiError(err: unknown): never {
+  if (err instanceof WebhookInputError) bad(err.message, err.code);
+  throw err;
 }
 
 function endpointOf(env: Env, body: Record<string, unknown>): string {
@@ -75,12 +71,7 @@ webhookRoutes.post("/webhooks", need("create:webhooks"), async (c) => {
   const eventTypes = eventTypesOf(body.event_types);
   const name = text(body, "name", 256, true)!;
   const description = body.description === null ? null : (text(body, "description", 1024) ?? null);
-  const id = `webhook_${randomId(20)}`;
-  const now = Date.now();
-  await c.env.DB.prepare("INSERT INTO webhooks (id, app_id, name, endpoint, event_types, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-    .bind(id, c.var.app.id, name, endpoint, JSON.stringify(eventTypes), description, now, now)
-    .run();
-  clearWebhookCache(c.var.app.id);
+  const id = await createWebhook(c.env, c.var.app.id, { name, endpoint, eventTypes, description }).catch(asApiError);
   return ok(c, { webhook: { id, endpoint } }, 200, "WEBHOOK_CREATED", "Webhook created");
 });
 
@@ -103,11 +94,7 @@ webhookRoutes.patch("/webhooks/:webhookId", need("update:webhooks"), async (c) =
 
 webhookRoutes.delete("/webhooks/:webhookId", need("delete:webhooks"), async (c) => {
   const row = await loadWebhook(c);
-  await c.env.DB.batch([
-    c.env.DB.prepare("DELETE FROM webhook_deliveries WHERE app_id = ? AND webhook_id = ?").bind(row.app_id, row.id),
-    c.env.DB.prepare("DELETE FROM webhooks WHERE app_id = ? AND id = ?").bind(row.app_id, row.id),
-  ]);
-  clearWebhookCache(row.app_id);
+  await deleteWebhook(c.env, row.app_id, row.id);
   return ok(c, {}, 200, "WEBHOOK_DELETED", "Webhook successfully deleted");
 });
 
