@@ -8,6 +8,8 @@ import { adminRoutes } from "./admin/routes";
 import { browserRoutes, kiaviAuthRoutes } from "./browser/routes";
 import { errorBody, faceError, internalError, KinveyError, LatchError, OAuthError, ApiError, RequestError } from "./http/errors";
 import { faceOf } from "./http/face";
+import { disallowed, methodIndex } from "./http/methods";
+import { transport } from "./http/transport";
 import { requestId } from "./identity/kinvey-context";
 import { pingRoutes } from "./kinvey/ping";
 import { rpcRoutes } from "./kinvey/rpc";
@@ -42,8 +44,16 @@ export function buildApp() {
     return c.json(errorBody(error) as object, error.status as 400, error.headers);
   });
 
+  let methods: ((path: string) => string[]) | null = null;
   app.notFound((c) => {
     const face = faceOf(c.req.path);
+    // Built on first use: by then every face is mounted.
+    methods ??= methodIndex(app.routes);
+    const allow = disallowed(methods, c.req.method, c.req.path);
+    if (allow) {
+      const error = faceError(face, new RequestError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, undefined, allow));
+      return c.json(errorBody(error) as object, 405, error.headers);
+    }
     const error =
       face === "kinvey"
         ? new KinveyError("NotFound", `${c.req.method} ${c.req.path} is not a Kinvey endpoint.`)
@@ -53,6 +63,7 @@ export function buildApp() {
     return c.json(errorBody(error) as object, 404);
   });
 
+  app.use("*", transport);
   app.use("*", outboxWaker);
   for (const prefix of ["/appdata", "/user", "/rpc", "/group"]) app.use(`${prefix}/*`, requestId);
   app.route("/appdata", pingRoutes);

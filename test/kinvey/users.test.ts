@@ -280,7 +280,7 @@ describe("user update", () => {
     const app = await createApp();
     const u = await signup(app);
     const other = (await (await call(`/user/${app.id}/login`, { method: "POST", headers: { Authorization: appAuth(app) }, json: { username: u.username, password: u.password } })).json()) as any;
-    const res = await call(`/user/${app.id}/${u._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(u.token) }, json: { username: u.username, password: "a brand new password" } });
+    const res = await call(`/user/${app.id}/${u._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(u.token) }, json: { username: u.username, password: "a brand new password", currentPassword: u.password } });
     expect(res.status).toBe(200);
     const fresh = ((await res.json()) as any)._kmd.authtoken as string;
     expect(fresh).toBeTruthy();
@@ -320,7 +320,7 @@ describe("user update", () => {
   it("refuses a too-short new password and keeps the old one", async () => {
     const app = await createApp();
     const u = await signup(app);
-    const res = await call(`/user/${app.id}/${u._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(u.token) }, json: { password: "short" } });
+    const res = await call(`/user/${app.id}/${u._id}`, { method: "PUT", headers: { Authorization: kinveyAuth(u.token) }, json: { password: "short", currentPassword: u.password } });
     expect(await errorOf(res)).toMatchObject({ status: 400, error: "BadRequest" });
     expect((await call(`/user/${app.id}/_me`, { headers: { Authorization: kinveyAuth(u.token) } })).status).toBe(200);
   });

@@ -150,4 +150,18 @@ describe("CORS", () => {
     expect(ui.headers.get("access-control-allow-origin")).toBe("https://spa.example");
     expect(ui.headers.get("access-control-allow-credentials")).toBeNull();
   });
+
+  it("a client added just after a CORS check is allowed from its origin at once; a refused origin stays refused", async () => {
+    const app = await oauthApp();
+    await addClient(app, { allowed_origins: ["https://first.example"] });
+    const preflight = (origin: string) => SELF.fetch(`${app.origin}/oauth2/token`, { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "POST" } });
+    expect((await preflight("https://first.example")).status).toBe(204);
+    expect((await preflight("https://evil.example")).status).toBe(403);
+    // The per-isolate cache was filled a moment ago; the new client's origin still works.
+    await addClient(app, { allowed_origins: ["https://second.example"] });
+    const second = await preflight("https://second.example");
+    expect(second.status).toBe(204);
+    expect(second.headers.get("access-control-allow-origin")).toBe("https://second.example");
+    expect((await preflight("https://evil.example")).status).toBe(403);
+  });
 });

@@ -152,7 +152,7 @@ describe("GET /logout with id_token_hint", () => {
       expect(await sessionAlive(app, client, browser), why).toBe(true);
     }
     // Another issuer: the same app and keys, but the hint was issued at the slug host, not at the custom domain's.
-    const elsewhere = await new Browser(app).fetch(`http://auth.${domain}${logoutUrl({ post_logout_redirect_uri: BYE, id_token_hint: tokens.id_token! })}`);
+    const elsewhere = await new Browser(app).fetch(`https://auth.${domain}${logoutUrl({ post_logout_redirect_uri: BYE, id_token_hint: tokens.id_token! })}`);
     expect({ status: elsewhere.status, location: elsewhere.headers.get("location") }).toEqual({ status: 200, location: null });
     expect(hiddenFields(await elsewhere.text()).get("post_logout_redirect_uri")).toBeNull();
 

@@ -21,9 +21,10 @@
  * that end a chain (reuse, expiry) write the event and ended_at afterwards.
  */
 import type { Env } from "../env";
+import { RequestError } from "../http/errors";
 import { eventStatement } from "../events/log";
 import type { App } from "../tenancy/apps";
-import type { EndOutcome, Inspection } from "./object";
+import type { EndOutcome, Inspection, ObjectRotateResult } from "./object";
 import { chainIdAuthentic, formatRefreshToken, newChainId, parseRefreshToken, routingKey } from "./token";
 
 /** What a chain is bound to; stored in the user's RefreshChains object. */
@@ -147,6 +148,38 @@ export async function startChain(
   return { chainId, refreshToken: formatRefreshToken(app.id, userId, chainId, started.secret) };
 }
 
+/** Seconds a client is asked to wait when the runtime refused the object call twice. */
+export const CHAINS_RETRY_AFTER = 1;
+
+/**
+ * A call to a chains object, tried again once when the runtime says the failure was
+ * transient (`retryable`, e.g. the object was reset or moved mid-call) and not an overload
+ * (`overloaded`: more calls would make it worse). `repeatable` says whether running the call
+ * twice is harmless: a rotation is only when the overlap window would hand a second attempt
+ * the same successor; otherwise a rotation that did land would make the retry look like reuse.
+ * A refusal that remains is a 503 with Retry-After in the face's format, never a 500.
+ */
+export async function callChains<T>(call: () => Promise<T>, repeatable: boolean): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!isRuntimeRefusal(err)) throw err;
+    if (repeatable && !(err as { overloaded?: boolean }).overloaded) {
+      try {
+        return await call();
+      } catch (again) {
+        if (!isRuntimeRefusal(again)) throw again;
+      }
+    }
+    throw new RequestError("unavailable", "The token service is busy; retry shortly.", CHAINS_RETRY_AFTER);
+  }
+}
+
+function isRuntimeRefusal(err: unknown): boolean {
+  const e = err as { retryable?: boolean; overloaded?: boolean } | null;
+  return typeof e === "object" && e !== null && (e.retryable === true || e.overloaded === true);
+}
+
 /** The token's parts when it is a well-formed token of this app whose chain id is authentic; else null. */
 function ownToken(env: Env, app: App, refreshToken: string) {
   const parsed = parseRefreshToken(refreshToken);
@@ -164,7 +197,9 @@ export async function rotateChain(env: Env, app: App, refreshToken: string, clie
   const parsed = ownToken(env, app, refreshToken);
   if (!parsed) return { ok: false, reason: "unknown" };
   const { userId, chainId } = parsed;
-  const result = await chainsStub(env, app.id, userId).rotate(chainId, parsed.secret, clientId, now, rotationSettings(app), scope);
+  const settings = rotationSettings(app);
+  // Each attempt gets a fresh stub: one that saw a reset object may stay broken.
+  const result = await callChains<ObjectRotateResult>(async () => chainsStub(env, app.id, userId).rotate(chainId, parsed.secret, clientId, now, settings, scope), settings.refresh_overlap > 0);
   if (!result.ok) {
     if (result.reason === "reused") {
       await indexEnded(env, app.id, userId, [chainId], now, [

@@ -8,7 +8,7 @@ import { EVENT_TYPES, isEventType } from "../events/log";
 import { listEvents } from "../events/read";
 import { createWebhook, deleteWebhook, deliveriesOf, webhookById, WebhookInputError, webhooksOfApp } from "../events/webhooks";
 import { readForm } from "../http/body";
-import { ApiError, RequestError, type RequestErrorKind } from "../http/errors";
+import { ApiError, faceError, RequestError } from "../http/errors";
 import {
   AccessInputError,
   AccessKeyTakenError,
@@ -64,7 +64,8 @@ class Refusal extends Error {
 function refusalOf(err: unknown): Refusal {
   if (err instanceof Refusal) return err;
   if (err instanceof ApiError) return new Refusal(err.message, err.status);
-  if (err instanceof RequestError) return new Refusal(err.message, REQUEST_STATUS[err.kind]);
+  // The operator API's status for a refused body (413, 415, 400…).
+  if (err instanceof RequestError) return new Refusal(err.message, faceError("api", err).status);
   if (err instanceof ClientNotFoundError) return new Refusal(err.message, 404);
   if (err instanceof IdentifierTakenError || err instanceof AccessKeyTakenError) return new Refusal(err.message, 409);
   if (err instanceof ClientInputError || err instanceof UserInputError || err instanceof AccessInputError || err instanceof UnknownPermissionError || err instanceof WebhookInputError) {
@@ -72,14 +73,6 @@ function refusalOf(err: unknown): Refusal {
   }
   throw err;
 }
-
-const REQUEST_STATUS: Record<RequestErrorKind, number> = {
-  malformed_body: 400,
-  body_too_large: 413,
-  unsupported_media_type: 415,
-  invalid_credentials: 401,
-  rate_limited: 429,
-};
 
 /** Notices after a redirect: fixed texts by code, so nothing from the URL is echoed. */
 const DONE: Record<string, string> = {
@@ -303,7 +296,7 @@ async function userOf(c: ConsoleContext, app: App): Promise<UserRow> {
 }
 
 async function userPage(c: ConsoleContext, app: App, user: UserRow, status: number, messages: Messages) {
-  const { sessions, chains } = await sessionsOfUser(c.env, app.id, user.id);
+  const { sessions, chains } = await sessionsOfUser(c.env, app, user.id);
   return consolePage(<UserPage csrf={c.var.csrf} app={appView(app, c.env)} user={user} sessions={sessions} chains={chains} {...messages} />, status);
 }
 

@@ -241,6 +241,13 @@ export async function loadEntity(env: Env, appId: string, collection: string, id
   return loadedFrom(await loadEntityStatement(env, appId, collection, id, actor).all());
 }
 
+/** loadEntity for several ids in one D1 round trip. */
+export async function loadEntities(env: Env, appId: string, collection: string, ids: string[], actor: SqlActor): Promise<Map<string, Loaded>> {
+  if (ids.length === 0) return new Map();
+  const results = await env.DB.batch(ids.map((id) => loadEntityStatement(env, appId, collection, id, actor)));
+  return new Map(ids.map((id, i) => [id, loadedFrom(results[i] as D1Result)]));
+}
+
 /** Ids among `ids` that already exist (array POST). */
 export async function existingIds(env: Env, appId: string, collection: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();

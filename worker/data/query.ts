@@ -66,7 +66,26 @@ type Value = Scalar | Value[] | { [k: string]: Value };
 export function compileQuery(query: unknown): Sql {
   const budget = { terms: 0 };
   if (!isPlainObject(query)) invalid("The query must be a JSON object.");
+  refuseNonFinite(query);
   return compileObject(query, 0, budget);
+}
+
+/**
+ * JSON.parse turns an overflowing literal such as -1e999 into -Infinity. Bound as a parameter
+ * it would silently match nothing, and inside an object or array value JSON.stringify would
+ * turn it into null, matching what the caller never asked for. One walk over every value
+ * (all operators, nested $and/$or/$nor, $in/$all lists, object values) refuses it instead.
+ * Iterative, so a deeply nested value cannot exhaust the stack before MAX_DEPTH is checked.
+ */
+function refuseNonFinite(query: Record<string, unknown>): void {
+  const stack: unknown[] = [query];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) invalid("Numbers in a query must be finite (an out-of-range literal such as 1e999 is not).");
+    } else if (Array.isArray(v)) stack.push(...v);
+    else if (isPlainObject(v)) stack.push(...Object.values(v));
+  }
 }
 
 /** Parses the `query` parameter; absent or empty is `{}`. */

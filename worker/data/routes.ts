@@ -19,10 +19,12 @@ import {
   entityDoc,
   type EntityRow,
   existingIds,
+  type Loaded,
   insertStatements,
   isEntityId,
   listStatement,
   loadedFrom,
+  loadEntities,
   loadEntity,
   loadEntityStatement,
   newEntityId,
@@ -182,6 +184,20 @@ function prepareCreate(c: KinveyContext, actor: Actor, collection: string, body:
   return { id, doc: written(id, acl, data, now, now), statements: insertStatements(c.env, c.var.app.id, collection, id, acl, data, now, unlessReadOnly) };
 }
 
+/**
+ * The error for a create whose `_id` is taken. "Already exists" only to a caller that may read
+ * the entity; to anyone else the answer of a write to an entity it cannot see (SPEC §3: 404
+ * EntityNotFound), so a POST cannot probe for ids that a GET hides. A row gone meanwhile
+ * counts as unseen too.
+ */
+function takenError(actor: Actor, id: string, loaded: Loaded | undefined): KinveyError {
+  const row = loaded?.row;
+  if (!loaded || !row || decideRead(withGroups(actor, loaded.groups), loaded.level, JSON.parse(row.acl) as Acl) !== "ok") {
+    return new KinveyError("EntityNotFound");
+  }
+  return new KinveyError("BadRequest", `An entity with _id ${id} already exists; PUT replaces it.`);
+}
+
 function location(c: KinveyContext, collection: string, id: string): string {
   return `${new URL(c.req.url).origin}/appdata/${encodeURIComponent(c.var.app.id)}/${encodeURIComponent(collection)}/${encodeURIComponent(id)}`;
 }
@@ -213,9 +229,11 @@ dataRoutes.post("/:appKey/:collection", kinveyAuth, async (c) => {
       }
     });
     const taken = await existingIds(c.env, appId, collection, [...ids]);
+    const seen = await loadEntities(c.env, appId, collection, [...taken], actor);
     const fresh = prepared.filter((p) => {
       if (!taken.has(p.id)) return true;
-      errors.push({ index: p.index, code: "BadRequest", errmsg: `An entity with _id ${p.id} already exists.` });
+      const err = takenError(actor, p.id, seen.get(p.id));
+      errors.push({ index: p.index, code: err.code, errmsg: err.debug || err.message });
       return false;
     });
     if (fresh.length > 0) {
@@ -238,7 +256,7 @@ dataRoutes.post("/:appKey/:collection", kinveyAuth, async (c) => {
   try {
     inserted = (await c.env.DB.batch(p.statements))[0]?.meta.changes ?? 0;
   } catch (err) {
-    if (isUniqueViolation(err)) throw new KinveyError("BadRequest", `An entity with _id ${p.id} already exists; PUT replaces it.`);
+    if (isUniqueViolation(err)) throw takenError(actor, p.id, await loadEntity(c.env, appId, collection, p.id, actor));
     throw err;
   }
   if (inserted !== 1) throw readOnly();

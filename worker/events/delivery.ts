@@ -7,7 +7,8 @@
  * transport (worker/mail). At least once: a row leaves `pending` only after a success, or
  * when its retries run out.
  */
-import type { Env } from "../env";
+import { isDevelopment, type Env } from "../env";
+import { deliveryError, ENDPOINT_REFUSED, endpointProblem } from "./endpoint";
 import { appById, type App } from "../tenancy/apps";
 import { signJwt } from "../keys/sign";
 import { mailConfig } from "../mail/config";
@@ -121,9 +122,10 @@ async function attemptMail(env: Env, app: App, row: DueRow): Promise<string | nu
   return sendMail(mailConfig(env), { message: envelope.message, appName: app.name, idempotencyKey: row.id });
 }
 
-/** One POST; null on a 2xx, otherwise what went wrong (kept in `last_error`). */
+/** One POST; null on a 2xx, otherwise what went wrong (kept in `last_error`, generic: see deliveryError). */
 async function attempt(env: Env, app: App, row: DueRow): Promise<string | null> {
   if (!row.endpoint) return "the webhook is gone";
+  if (endpointProblem(row.endpoint, isDevelopment(env))) return ENDPOINT_REFUSED;
   try {
     const body = await signJwt(env, app, { typ: "JWT" }, { ...(await webhookPayload(env, row, app.id)) });
     const res = await fetch(row.endpoint, {
@@ -134,8 +136,8 @@ async function attempt(env: Env, app: App, row: DueRow): Promise<string | null> 
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     await res.body?.cancel();
-    return res.status >= 200 && res.status < 300 ? null : `HTTP ${res.status}`;
-  } catch (err) {
-    return `network: ${err instanceof Error ? err.message : String(err)}`;
+    return res.status >= 200 && res.status < 300 ? null : deliveryError(res.status);
+  } catch {
+    return deliveryError(null);
   }
 }

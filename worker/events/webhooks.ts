@@ -1,11 +1,10 @@
 /**
  * Webhook subscriptions and their deliveries: the rules for an endpoint, creation and
  * deletion, and the read side; shared by the management API (manage/webhooks.ts) and the
- * operator console. Endpoints must be https; plain http only for loopback hosts while Latch
- * itself runs on a local host (development).
+ * operator console. What an endpoint may be: endpoint.ts.
  */
-import type { Env } from "../env";
-import { isLocalHost } from "../tenancy/apps";
+import { isDevelopment, type Env } from "../env";
+import { endpointProblem } from "./endpoint";
 import { randomId } from "../util/crypto";
 import { isEventType } from "./log";
 import { clearWebhookCache } from "./outbox";
@@ -70,22 +69,6 @@ export async function deliveriesOf(
   return results;
 }
 
-/** Why `value` is not an acceptable endpoint, or null. Pure. */
-export function endpointProblem(value: string, localDevelopment: boolean): string | null {
-  if (value.length > 2048) return "endpoint is longer than 2048 characters";
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "endpoint must be an absolute URL";
-  }
-  if (url.username || url.password) return "endpoint may not carry credentials";
-  if (url.hash) return "endpoint may not have a fragment";
-  if (url.protocol === "https:") return null;
-  if (url.protocol === "http:" && localDevelopment && isLocalHost(url.host)) return null;
-  return "endpoint must be https (http only for loopback hosts in local development)";
-}
-
 /** A refused webhook; `code` is the management API's error code for it. */
 export class WebhookInputError extends Error {
   constructor(
@@ -104,10 +87,10 @@ export interface NewWebhook {
 }
 
 /** Checks a new webhook; the event types come back de-duplicated. */
-export function checkedWebhook(env: Pick<Env, "BASE_HOST">, input: NewWebhook): NewWebhook {
+export function checkedWebhook(env: Pick<Env, "DEV_MODE">, input: NewWebhook): NewWebhook {
   const name = input.name.trim();
   if (!name || name.length > 256) throw new WebhookInputError("INVALID_REQUEST", "name must be a non-empty string of at most 256 characters.");
-  const problem = endpointProblem(input.endpoint, isLocalHost(env.BASE_HOST));
+  const problem = endpointProblem(input.endpoint, isDevelopment(env));
   if (problem) throw new WebhookInputError("INVALID_ENDPOINT", `${problem}.`);
   if (input.eventTypes.length === 0 || input.eventTypes.length > 50) throw new WebhookInputError("INVALID_REQUEST", "event_types must be a non-empty array of event type codes.");
   for (const t of input.eventTypes) if (!isEventType(t)) throw new WebhookInputError("INVALID_EVENT_TYPE", `Unknown event type: ${String(t)}. See GET /api/v1/event_types.`);

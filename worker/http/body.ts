@@ -1,10 +1,38 @@
 /**
  * Size-limited body reading. Bodies are read as a stream and cut off at the limit, so
  * an oversized upload costs at most MAX_BODY_BYTES of memory whatever Content-Length says.
+ * A body that ends before its Content-Length (or whose connection drops mid-body) is the
+ * client's fault: a 400, never the runtime's error as a 5xx. JSON is bounded in depth
+ * before it is parsed (MAX_JSON_DEPTH), so no face's handler walks a pathological tree.
  */
 import type { Context } from "hono";
 import { MAX_BODY_BYTES } from "../env";
 import { RequestError } from "./errors";
+
+const INCOMPLETE = "The request body is shorter than its Content-Length.";
+
+/** Nesting deeper than this is refused; no Latch document comes near it. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * True when `text` nests arrays/objects deeper than `max`: one pass over the brackets
+ * outside strings, cheaper than the parse it spares (and exact for any valid JSON).
+ */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: the next character is escaped
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x7d || ch === 0x5d) depth--;
+  }
+  return false;
+}
 
 export async function readBodyText(c: Context, limit = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(c.req.header("content-length") ?? "0");
@@ -15,7 +43,13 @@ export async function readBodyText(c: Context, limit = MAX_BODY_BYTES): Promise<
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw new RequestError("incomplete_body", INCOMPLETE);
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
@@ -24,6 +58,7 @@ export async function readBodyText(c: Context, limit = MAX_BODY_BYTES): Promise<
     }
     chunks.push(value);
   }
+  if (Number.isInteger(declared) && size < declared) throw new RequestError("incomplete_body", INCOMPLETE);
   const all = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
@@ -48,6 +83,7 @@ export async function readJson(c: Context): Promise<unknown> {
   if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new RequestError("unsupported_media_type", "The request body must be JSON.");
   }
+  if (jsonTooDeep(text)) throw new RequestError("too_deep", `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
   try {
     return JSON.parse(text);
   } catch {

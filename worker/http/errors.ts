@@ -93,10 +93,26 @@ export const API_ERRORS = {
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
 /** A problem with the request itself, found by shared code before any face looked at it. */
-export type RequestErrorKind = "malformed_body" | "body_too_large" | "unsupported_media_type" | "invalid_credentials" | "rate_limited";
+export type RequestErrorKind =
+  | "malformed_body"
+  | "incomplete_body"
+  | "too_deep"
+  | "body_too_large"
+  | "unsupported_media_type"
+  | "invalid_credentials"
+  | "rate_limited"
+  | "insecure_transport"
+  | "method_not_allowed"
+  | "unavailable";
 
 export class RequestError extends Error {
-  constructor(readonly kind: RequestErrorKind, message: string, readonly retryAfter?: number) {
+  constructor(
+    readonly kind: RequestErrorKind,
+    message: string,
+    readonly retryAfter?: number,
+    /** For method_not_allowed: the methods the path answers (RFC 9110 §15.5.6 `Allow`). */
+    readonly allow?: string[],
+  ) {
     super(message);
   }
 }
@@ -170,33 +186,46 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
 /** Translates a neutral RequestError into the face's own error. */
 export function faceError(face: Face, err: RequestError): LatchError {
   const retry: Record<string, string> = err.retryAfter ? { "Retry-After": String(err.retryAfter) } : {};
+  const allow: Record<string, string> = err.allow ? { Allow: err.allow.join(", ") } : {};
   switch (face) {
     case "kinvey": {
       const name: KinveyErrorName = {
         malformed_body: "JSONParseError",
+        incomplete_body: "IncompleteRequestBody",
+        too_deep: "BadRequest",
+        insecure_transport: "BadRequest",
+        method_not_allowed: "MethodNotAllowed",
+        unavailable: "KinveyInternalErrorRetry",
         body_too_large: "RequestEntityTooLarge",
         unsupported_media_type: "UnsupportedMediaType",
         invalid_credentials: "InvalidCredentials",
         rate_limited: "TooManyRequests",
       }[err.kind] as KinveyErrorName;
       const e = new KinveyError(name, err.message);
-      Object.assign(e.headers, retry);
+      Object.assign(e.headers, retry, allow);
       return e;
     }
     case "oauth": {
       if (err.kind === "invalid_credentials") return new OAuthError("invalid_client", err.message);
       if (err.kind === "rate_limited") return new OAuthError("slow_down", err.message, 429, retry);
+      if (err.kind === "unavailable") return new OAuthError("temporarily_unavailable", err.message, 503, retry);
+      if (err.kind === "method_not_allowed") return new OAuthError("method_not_allowed", err.message, 405, allow);
       return new OAuthError("invalid_request", err.message, err.kind === "body_too_large" ? 413 : 400);
     }
     case "api": {
       const code = ({
         malformed_body: "INVALID_JSON",
+        incomplete_body: "INVALID_REQUEST",
+        too_deep: "INVALID_JSON",
+        insecure_transport: "INVALID_REQUEST",
+        method_not_allowed: "METHOD_NOT_ALLOWED",
+        unavailable: "INTERNAL_ERROR",
         body_too_large: "PAYLOAD_TOO_LARGE",
         unsupported_media_type: "UNSUPPORTED_MEDIA_TYPE",
         invalid_credentials: "UNAUTHORIZED",
         rate_limited: "TOO_MANY_REQUESTS",
       } as const)[err.kind];
-      return new ApiError(code, err.message, retry);
+      return new ApiError(code, err.message, { ...retry, ...allow });
     }
   }
 }
@@ -207,7 +236,7 @@ export function errorBody(err: LatchError): unknown {
     case "kinvey":
       return { error: err.code, description: err.message, debug: err.debug };
     case "oauth":
-      return { error: err.code, error_description: err.message };
+      return { error: err.code, error_description: oauthErrorText(err.message) };
     case "api":
       return { errors: [{ code: err.code, message: err.message }] };
   }
@@ -223,4 +252,15 @@ export function internalError(face: Face): LatchError {
     case "api":
       return new ApiError("INTERNAL_ERROR", "The server encountered an unexpected error.");
   }
+}
+
+/**
+ * RFC 6749 §4.1.2.1 allows `error_description` only %x20-21 / %x23-5B / %x5D-7E. Messages
+ * may quote request input (an unknown scope), so `"` becomes `'` and anything else outside
+ * the set becomes `?`: no raw input (bidi overrides, control characters) ever reaches a client's
+ * screen or log through it. Applied where the field is written: JSON bodies, redirects,
+ * WWW-Authenticate.
+ */
+export function oauthErrorText(text: string): string {
+  return text.replace(/"/g, "'").replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/gu, "?");
 }

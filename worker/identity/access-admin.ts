@@ -6,6 +6,7 @@
 import type { Env } from "../env";
 import { eventStatement, type EventSource } from "../events/log";
 import { randomId } from "../util/crypto";
+import { IN_LIST, listParam } from "../util/sql-list";
 import { bumpClaimsStatement, HOLDS_ROLE, invalidateClaims, usersWithRole } from "./claim-holders";
 
 export interface KeyedRow {
@@ -93,8 +94,8 @@ export async function changeRolePermissions(
   source: EventSource,
 ): Promise<void> {
   const ids = [...new Set([...added, ...removed])];
-  const { results } = await env.DB.prepare(`SELECT id FROM permissions WHERE app_id = ? AND id IN (${ids.map(() => "?").join(",")})`)
-    .bind(appId, ...ids)
+  const { results } = await env.DB.prepare(`SELECT id FROM permissions WHERE app_id = ? AND id ${IN_LIST}`)
+    .bind(appId, listParam(ids))
     .all<{ id: string }>();
   const known = new Set(results.map((r) => r.id));
   const unknown = ids.find((id) => !known.has(id));
@@ -103,8 +104,8 @@ export async function changeRolePermissions(
   const db = env.DB;
   const now = Date.now();
   await db.batch([
-    ...added.map((id) => db.prepare("INSERT OR IGNORE INTO role_permissions (role_id, permission_id) VALUES (?, ?)").bind(role.id, id)),
-    ...removed.map((id) => db.prepare("DELETE FROM role_permissions WHERE role_id = ? AND permission_id = ?").bind(role.id, id)),
+    ...(added.length ? [db.prepare("INSERT OR IGNORE INTO role_permissions (role_id, permission_id) SELECT ?, value FROM json_each(?)").bind(role.id, listParam(added))] : []),
+    ...(removed.length ? [db.prepare(`DELETE FROM role_permissions WHERE role_id = ? AND permission_id ${IN_LIST}`).bind(role.id, listParam(removed))] : []),
     bumpClaimsStatement(env, appId, HOLDS_ROLE, role.id),
     eventStatement(env, appId, "role.updated", null, { role: { id: role.id, key: role.key, name: role.name }, permissions_added: added, permissions_removed: removed }, now, source),
   ]);

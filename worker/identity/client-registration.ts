@@ -55,7 +55,7 @@ export function redirectUriProblem(value: unknown): string | null {
   if (url.protocol === "http:") {
     return ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname) ? null : `http redirect URIs are allowed on loopback only (127.0.0.1, [::1], localhost): ${value}`;
   }
-  if (!/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol)) return `private-use schemes must be reverse domain names (RFC 8252 §7.1): ${value}`;
+  if (!/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol)) return `private-use schemes must be reverse domain names (RFC 8252 section 7.1): ${value}`;
   return null;
 }
 

@@ -10,7 +10,7 @@ import { secretMatchesHash, sha256Hex } from "../util/crypto";
 import { methodSatisfies, passwordSurfaceAllowed, PASSKEY_REQUIRED_MESSAGE } from "./auth-policy";
 import { checkPassword } from "./login";
 import { clientAddress } from "./rate-limit";
-import { sessionByToken, sessionByTokenStatement, sessionFromRow, sessionUserSql, type SessionRow } from "./sessions";
+import { sessionByToken, sessionByTokenStatement, sessionFromRow, sessionUserSql, type SessionLifetime, type SessionRow } from "./sessions";
 import type { UserRow } from "./users";
 
 export type Principal =
@@ -30,6 +30,11 @@ function splitAuthorization(header: string): { scheme: string; value: string } {
   return { scheme: header.slice(0, space === -1 ? undefined : space).toLowerCase(), value: space === -1 ? "" : header.slice(space + 1).trim() };
 }
 
+/** The app's Kinvey session lifetimes (settings kinvey_session_idle_seconds, kinvey_session_absolute_seconds). */
+export function kinveyLifetime(app: App): SessionLifetime {
+  return { idleSeconds: app.settings.kinvey_session_idle_seconds, absoluteSeconds: app.settings.kinvey_session_absolute_seconds };
+}
+
 function sessionPrincipal(app: App, found: { session: SessionRow; user: UserRow } | null, token: string): Principal {
   if (!found) throw invalid("The auth token is unknown, expired or logged out.");
   // A token begun by a password before the app required passkeys is dead now.
@@ -45,7 +50,7 @@ export async function authenticate(env: Env, app: App, headers: Headers): Promis
 
   if (scheme === "kinvey") {
     if (!KINVEY_TOKEN.test(value)) throw invalid("Malformed Kinvey auth token.");
-    return sessionPrincipal(app, await sessionByToken(env, app.id, "kinvey", value), value);
+    return sessionPrincipal(app, await sessionByToken(env, app.id, "kinvey", value, { lifetime: kinveyLifetime(app) }), value);
   }
   if (scheme === "basic") {
     const [name, secret] = decodeBasic(value);
@@ -85,8 +90,8 @@ export async function sessionCheck(env: Env, app: App, headers: Headers): Promis
   const tokenHash = await sha256Hex(value);
   const now = Date.now();
   return {
-    statement: sessionByTokenStatement(env, app.id, "kinvey", tokenHash, now),
-    userSql: sessionUserSql(app.id, "kinvey", tokenHash, now),
+    statement: sessionByTokenStatement(env, app.id, "kinvey", tokenHash, now, kinveyLifetime(app)),
+    userSql: sessionUserSql(app.id, "kinvey", tokenHash, now, kinveyLifetime(app)),
     principal: (result) => sessionPrincipal(app, sessionFromRow(app.id, result?.results[0] as Parameters<typeof sessionFromRow>[1]), value),
   };
 }

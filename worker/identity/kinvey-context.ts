@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { KinveyError } from "../http/errors";
 import { authenticate, sessionCheck, type Principal, type PrincipalKind, type SessionCheck } from "./credentials";
+import { touchDue, touchSessionStatement } from "./sessions";
 import { appById, type App } from "../tenancy/apps";
 import { randomId } from "../util/crypto";
 
@@ -28,8 +29,22 @@ export const kinveyAuth: MiddlewareHandler<KinveyEnv> = async (c, next) => {
   if (!app) throw new KinveyError("AppNotFound", `No app with key ${appKey}.`);
   c.set("app", app);
   c.set("principal", await authenticate(c.env, app, c.req.raw.headers));
+  await touch(c);
   await next();
 };
+
+/**
+ * Moves a Kinvey session's idle timer when it is due (touchDue): one small D1 write per
+ * session every few minutes at most, never one per request.
+ */
+async function touch(c: KinveyContext): Promise<void> {
+  const principal = c.var.principal;
+  if (principal.kind !== "user" || principal.via !== "session") return;
+  const now = Date.now();
+  if (!touchDue(principal.session.last_seen_at, c.var.app.settings.kinvey_session_idle_seconds, now)) return;
+  await touchSessionStatement(c.env, c.var.app.id, principal.session.id, now).run();
+  principal.session.last_seen_at = now;
+}
 
 /**
  * For reads that fold the session lookup into their own D1 round trip (readAuthenticated):
@@ -43,7 +58,10 @@ export const kinveyAuthDeferred: MiddlewareHandler<KinveyEnv> = async (c, next) 
   c.set("app", app);
   const check = await sessionCheck(c.env, app, c.req.raw.headers);
   if (check) c.set("sessionCheck", check);
-  else c.set("principal", await authenticate(c.env, app, c.req.raw.headers));
+  else {
+    c.set("principal", await authenticate(c.env, app, c.req.raw.headers));
+    await touch(c);
+  }
   await next();
 };
 
@@ -71,11 +89,13 @@ export async function readAuthenticated<T>(c: KinveyContext, read: (userSql: Ses
     planned = read(check.userSql);
   } catch (err) {
     c.set("principal", check.principal(await check.statement.all()));
+    await touch(c);
     throw err;
   }
   const [session, rows] = await c.env.DB.batch([check.statement, planned.statement]);
   const principal = check.principal(session);
   c.set("principal", principal);
+  await touch(c);
   return planned.finish(rows!, principal);
 }
 

@@ -45,14 +45,33 @@ export async function prepareSession(
 
 const SESSION_LIVE = "s.token_hash = ? AND s.app_id = ? AND s.kind = ? AND u.status = 'active' AND (s.expires_at IS NULL OR s.expires_at > ?)";
 
+/**
+ * Lifetimes judged at lookup from the row's own times, for sessions without an `expires_at`
+ * (Kinvey auth tokens): dead `idleSeconds` after `last_seen_at`, and `absoluteSeconds` after
+ * `created_at` however often used. At lookup rather than stored, so a changed app setting
+ * applies to every existing token at once.
+ */
+export interface SessionLifetime {
+  idleSeconds: number;
+  absoluteSeconds: number;
+}
+
+function liveWhere(appId: string, kind: SessionKind, tokenHash: string, now: number, lifetime?: SessionLifetime): { text: string; params: unknown[] } {
+  const params: unknown[] = [tokenHash, appId, kind, now];
+  if (!lifetime) return { text: SESSION_LIVE, params };
+  params.push(now - lifetime.idleSeconds * 1000, now - lifetime.absoluteSeconds * 1000);
+  return { text: `${SESSION_LIVE} AND s.last_seen_at > ? AND s.created_at > ?`, params };
+}
+
 /** The live session and its active user for a token hash: one statement, for batching. */
-export function sessionByTokenStatement(env: Env, appId: string, kind: SessionKind, tokenHash: string, now: number): D1PreparedStatement {
+export function sessionByTokenStatement(env: Env, appId: string, kind: SessionKind, tokenHash: string, now: number, lifetime?: SessionLifetime): D1PreparedStatement {
+  const where = liveWhere(appId, kind, tokenHash, now, lifetime);
   return env.DB.prepare(
     `SELECT s.id AS s_id, s.kind AS s_kind, s.token_hash AS s_token_hash, s.auth_method AS s_auth_method,
             s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, u.*
        FROM sessions s JOIN users u ON u.app_id = s.app_id AND u.id = s.user_id
-      WHERE ${SESSION_LIVE}`,
-  ).bind(tokenHash, appId, kind, now);
+      WHERE ${where.text}`,
+  ).bind(...where.params);
 }
 
 /**
@@ -60,11 +79,23 @@ export function sessionByTokenStatement(env: Env, appId: string, kind: SessionKi
  * so a caller can use the signed-in user inside its own statement and batch it with
  * sessionByTokenStatement: one round trip, and its rows count only if the session does.
  */
-export function sessionUserSql(appId: string, kind: SessionKind, tokenHash: string, now: number): { text: string; params: unknown[] } {
-  return {
-    text: `SELECT s.user_id FROM sessions s JOIN users u ON u.app_id = s.app_id AND u.id = s.user_id WHERE ${SESSION_LIVE}`,
-    params: [tokenHash, appId, kind, now],
-  };
+export function sessionUserSql(appId: string, kind: SessionKind, tokenHash: string, now: number, lifetime?: SessionLifetime): { text: string; params: unknown[] } {
+  const where = liveWhere(appId, kind, tokenHash, now, lifetime);
+  return { text: `SELECT s.user_id FROM sessions s JOIN users u ON u.app_id = s.app_id AND u.id = s.user_id WHERE ${where.text}`, params: where.params };
+}
+
+/**
+ * Whether a request at `now` should move the session's `last_seen_at` (the idle timer). Not
+ * on every request, which would make every read a D1 write: at most once per 15 minutes, or
+ * per quarter of the idle lifetime when that is shorter, so the timer is never more than that
+ * behind (a session may end up to that much before its full idle lifetime, never after).
+ */
+export function touchDue(lastSeenAt: number, idleSeconds: number, now: number): boolean {
+  return now - lastSeenAt >= Math.min(15 * 60_000, (idleSeconds * 1000) / 4);
+}
+
+export function touchSessionStatement(env: Env, appId: string, sessionId: string, now: number): D1PreparedStatement {
+  return env.DB.prepare("UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE app_id = ? AND id = ?").bind(now, appId, sessionId);
 }
 
 /** The session and user of a sessionByTokenStatement row; null for no row. */
@@ -91,8 +122,9 @@ export async function sessionByToken(
   appId: string,
   kind: SessionKind,
   token: string,
+  options: { now?: number; lifetime?: SessionLifetime } = {},
 ): Promise<{ session: SessionRow; user: UserRow } | null> {
-  const row = await sessionByTokenStatement(env, appId, kind, await sha256Hex(token), Date.now()).first<UserRow & Record<`s_${string}`, unknown>>();
+  const row = await sessionByTokenStatement(env, appId, kind, await sha256Hex(token), options.now ?? Date.now(), options.lifetime).first<UserRow & Record<`s_${string}`, unknown>>();
   return sessionFromRow(appId, row);
 }
 
@@ -129,10 +161,13 @@ export function slideSessionStatement(env: Env, appId: string, sessionId: string
   return env.DB.prepare("UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE app_id = ? AND id = ?").bind(now, expiresAt, appId, sessionId);
 }
 
-/** The user's live sessions, oldest first. */
-export async function liveSessionsOfUser(env: Env, appId: string, userId: string, now = Date.now()): Promise<SessionRow[]> {
-  const { results } = await env.DB.prepare("SELECT * FROM sessions WHERE app_id = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at")
-    .bind(appId, userId, now)
+/** The user's live sessions, oldest first; `kinvey` (the app's Kinvey lifetimes) leaves out dead Kinvey tokens. */
+export async function liveSessionsOfUser(env: Env, appId: string, userId: string, now = Date.now(), kinvey?: SessionLifetime): Promise<SessionRow[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT * FROM sessions WHERE app_id = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?)
+        AND (kind != 'kinvey' OR (last_seen_at > ? AND created_at > ?)) ORDER BY created_at`,
+  )
+    .bind(appId, userId, now, kinvey ? now - kinvey.idleSeconds * 1000 : -1, kinvey ? now - kinvey.absoluteSeconds * 1000 : -1)
     .all<SessionRow>();
   return results;
 }

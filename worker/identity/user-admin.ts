@@ -8,6 +8,7 @@ import { endChain, endSessionChains, endUserChains, invalidateUserClaims, listUs
 import type { Env } from "../env";
 import { eventStatement, type EventSource } from "../events/log";
 import type { App } from "../tenancy/apps";
+import { kinveyLifetime } from "./credentials";
 import { deleteAllUserSessionsStatement, deleteSessionStatement, deleteUserSessionsStatement, liveSessionsOfUser, sessionOfUser, type SessionRow } from "./sessions";
 import { findUsers, updateUser, userEventData, type UserChange, type UserRow } from "./users";
 
@@ -56,9 +57,9 @@ export interface UserSessions {
   chains: ChainSummary[];
 }
 
-/** The user's live D1 sessions (Kinvey, browser) and refresh chains. */
-export async function sessionsOfUser(env: Env, appId: string, userId: string): Promise<UserSessions> {
-  const [sessions, chains] = await Promise.all([liveSessionsOfUser(env, appId, userId), listUserChains(env, appId, userId)]);
+/** The user's live D1 sessions (Kinvey ones within the app's lifetimes, browser) and refresh chains. */
+export async function sessionsOfUser(env: Env, app: App, userId: string, now = Date.now()): Promise<UserSessions> {
+  const [sessions, chains] = await Promise.all([liveSessionsOfUser(env, app.id, userId, now, kinveyLifetime(app)), listUserChains(env, app.id, userId)]);
   return { sessions, chains };
 }
 

@@ -71,7 +71,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
  * operator-owned attributes, which a user's own writes may not set.
  */
 const NOT_PROFILE = new Set([
-  "_id", "_kmd", "_acl", "username", "password", "email", "_socialIdentity",
+  "_id", "_kmd", "_acl", "username", "password", "currentPassword", "email", "_socialIdentity",
   "org_code", "provided_id", "is_password_reset_requested", "password_reset_required",
   "email_verified", "emailVerified", "roles", "permissions", "feature_flags", "status", "is_suspended",
 ]);

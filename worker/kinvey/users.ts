@@ -20,6 +20,7 @@ import {
   IdentifierTakenError,
   kinveyUserDoc,
   newUserId,
+  NO_PASSWORD,
   recordSignInStatement,
   splitUserDoc,
   updateUser,
@@ -27,6 +28,7 @@ import {
   userById,
   UserInputError,
   type UserChange,
+  type UserRow,
 } from "../identity/users";
 import { UNVERIFIED_MESSAGE, verificationBlocks } from "../recovery/rules";
 import { sendVerification } from "../recovery/verification";
@@ -187,9 +189,14 @@ userRoutes.put("/:appKey/:id", async (c) => {
   if (body.username !== undefined) change.username = body.username as string;
   if (email !== undefined) change.email = email;
   const newPassword = body.password !== undefined;
-  if (newPassword) change.password = body.password as string;
+  if (newPassword) {
+    await requireCurrentPassword(c, principal, current, body.currentPassword);
+    change.password = body.password as string;
+  }
   const now = Date.now();
-  const also: D1PreparedStatement[] = [eventStatement(c.env, app.id, "user.updated", id, { fields: Object.keys(body).filter((k) => k !== "password") }, now)];
+  const also: D1PreparedStatement[] = [
+    eventStatement(c.env, app.id, "user.updated", id, { fields: Object.keys(body).filter((k) => k !== "password" && k !== "currentPassword") }, now),
+  ];
   let token = principal.kind === "user" && principal.via === "session" ? principal.token : undefined;
   if (newPassword) {
     // Every session ends, the caller's too; a caller who is the user gets a fresh one.
@@ -208,6 +215,22 @@ userRoutes.put("/:appKey/:id", async (c) => {
   else await invalidateUserClaims(c.env, app.id, id);
   return json(c, kinveyUserDoc(updated, token));
 });
+
+/**
+ * A self-service password change with only an auth token must also prove the current
+ * password (`currentPassword` in the body; ASVS 2.1.6): a stolen token alone cannot take the
+ * account over. Basic credentials have just presented the password; master credentials and
+ * the management API are operators; a user without a password (upstream or passkey sign-in)
+ * has none to prove. The check is a sign-in attempt: rate-limited and logged like one.
+ */
+async function requireCurrentPassword(c: KinveyContext, principal: ReturnType<typeof selfOrMaster>, user: UserRow, currentPassword: unknown): Promise<void> {
+  if (principal.kind !== "user" || principal.via !== "session" || user.password_hash === NO_PASSWORD) return;
+  if (typeof currentPassword !== "string" || currentPassword === "") {
+    throw new KinveyError("InvalidCredentials", "A password change with an auth token needs the current password in currentPassword.");
+  }
+  const checked = await checkPassword(c.env, { appId: c.var.app.id, identifier: user.username, password: currentPassword, clientAddress: clientAddress(c.req.raw.headers) });
+  if (checked.id !== user.id) throw new KinveyError("InvalidCredentials");
+}
 
 /** Soft delete (disable) by default; `?hard=true` removes the user. Sessions and chains end either way. */
 userRoutes.delete("/:appKey/:id", async (c) => {

@@ -89,13 +89,16 @@ roleRoutes.get("/roles/:roleId/permissions", need("read:role_permissions", "read
   return ok(c, { permissions: items.map(keyedView), ...(nextToken ? { next_token: nextToken } : {}) });
 });
 
+/** Most permission ids one PATCH may name. */
+export const MAX_ROLE_PERMISSIONS_PATCH = 1_000;
+
 /** Kinde's bulk edit: `{permissions: [{id, operation?: "delete"}]}`; anything but delete adds. */
 roleRoutes.patch("/roles/:roleId/permissions", need("update:role_permissions", "update:roles"), async (c) => {
   const role = await loadKeyed(c, "roles", c.req.param("roleId"));
   const body = await readJsonObject(c);
   onlyKeys(body, ["permissions"]);
-  if (!Array.isArray(body.permissions) || body.permissions.length === 0 || body.permissions.length > 100) {
-    bad("permissions must be an array of 1 to 100 {id, operation} objects.");
+  if (!Array.isArray(body.permissions) || body.permissions.length === 0 || body.permissions.length > MAX_ROLE_PERMISSIONS_PATCH) {
+    bad(`permissions must be an array of 1 to ${MAX_ROLE_PERMISSIONS_PATCH} {id, operation} objects.`);
   }
   const added: string[] = [];
   const removed: string[] = [];

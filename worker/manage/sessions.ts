@@ -19,7 +19,7 @@ async function userOf(c: ManageContext): Promise<string> {
 
 sessionRoutes.get("/users/:userId/sessions", need("read:user_sessions", "read:sessions"), async (c) => {
   const userId = await userOf(c);
-  const { sessions: rows, chains } = await sessionsOfUser(c.env, c.var.app.id, userId);
+  const { sessions: rows, chains } = await sessionsOfUser(c.env, c.var.app, userId);
   const sessions = [
     ...rows.map((s) => ({
       session_id: s.id,

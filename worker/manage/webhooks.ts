@@ -1,16 +1,16 @@
 /**
  * Webhooks (Kinde paths) and, as a Latch addition, their deliveries: a delivery that ran
- * out of retries shows `status: "dead"` here. The endpoint rules are events/webhooks.ts's.
+ * out of retries shows `status: "dead"` here. What an endpoint may be: worker/events/endpoint.ts.
  */
 import { Hono } from "hono";
-import type { Env } from "../env";
+import { isDevelopment, type Env } from "../env";
+import { endpointProblem } from "../events/endpoint";
 import { isEventType } from "../events/log";
 import {
   createWebhook,
   deleteWebhook,
   deliveriesOf,
   DELIVERY_STATUSES,
-  endpointProblem,
   webhookById,
   webhooksOfApp,
   WebhookInputError,
@@ -18,7 +18,6 @@ import {
 } from "../events/webhooks";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
-import { isLocalHost } from "../tenancy/apps";
 import { bad, iso, need, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { pageOf, parsePage } from "./paging";
 
@@ -31,7 +30,7 @@ function asApiError(err: unknown): never {
 
 function endpointOf(env: Env, body: Record<string, unknown>): string {
   const endpoint = text(body, "endpoint", 2048, true)!;
-  const problem = endpointProblem(endpoint, isLocalHost(env.BASE_HOST));
+  const problem = endpointProblem(endpoint, isDevelopment(env));
   if (problem) bad(`${problem}.`, "INVALID_ENDPOINT");
   return endpoint;
 }

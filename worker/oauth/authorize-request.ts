@@ -3,6 +3,7 @@
  * the redirect URI are shown on an error page (never redirected: the URI is not trusted);
  * every other problem goes back to the client's redirect URI with `error`.
  */
+import { oauthErrorText } from "../http/errors";
 import { clientScopeLimit, type Client } from "../identity/clients";
 import { AUTHORIZE_PARAMS } from "../sessions/continue";
 import { validChallenge } from "./pkce";
@@ -162,6 +163,8 @@ export function isAuthorizationRequestPost(form: URLSearchParams): boolean {
 /** The redirect URI with `params` added to its query (existing query kept). */
 export function redirectWith(redirectUri: string, params: Record<string, string | null | undefined>): string {
   const url = new URL(redirectUri);
-  for (const [key, value] of Object.entries(params)) if (value !== null && value !== undefined) url.searchParams.append(key, value);
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined) url.searchParams.append(key, key === "error_description" ? oauthErrorText(value) : value);
+  }
   return url.toString();
 }

@@ -110,7 +110,7 @@ export const updateRegistration: Handler<OAuthEnv> = async (c) => {
   const body = await readJsonObject(c);
   if (body.client_id !== client.id) throw new OAuthError("invalid_client_metadata", "client_id must be the client's id.");
   const server = SERVER_FIELDS.filter((f) => f in body);
-  if (server.length) throw new OAuthError("invalid_client_metadata", `The request may not include ${server.join(", ")} (RFC 7592 §2.2).`);
+  if (server.length) throw new OAuthError("invalid_client_metadata", `The request may not include ${server.join(", ")} (RFC 7592 section 2.2).`);
   if (body.client_secret !== undefined && (typeof body.client_secret !== "string" || !client.secretHash || !(await secretMatchesHash(body.client_secret, client.secretHash)))) {
     throw new OAuthError("invalid_client_metadata", "client_secret must be the client's current secret; it cannot be chosen.");
   }

@@ -154,6 +154,14 @@ export const SETTINGS = {
   refresh_token_ttl: seconds(30 * DAY, 5, MAX_DURATION, "Idle lifetime of a refresh chain and of a hosted-login browser session.", "refresh chains, browser session cookies and their sliding expiry"),
   refresh_absolute_ttl: seconds(90 * DAY, 5, MAX_DURATION, "Absolute lifetime of a refresh chain and of a browser session, however often it is used.", "refresh chains, browser sessions"),
   refresh_overlap: seconds(30, 0, MAX_DURATION, "After a rotation, the previous refresh token returns the same successor for this long (a retry, a second tab); 0 disables it.", "refresh rotation and reuse detection"),
+  kinvey_session_idle_seconds: seconds(
+    14 * DAY,
+    60,
+    MAX_DURATION,
+    "A Kinvey auth token unused for this long is dead (401 `InvalidCredentials`). Use is recorded at most every 15 minutes, so a token may die up to that much early.",
+    "Kinvey auth tokens (`Authorization: Kinvey …`)",
+  ),
+  kinvey_session_absolute_seconds: seconds(90 * DAY, 60, MAX_DURATION, "A Kinvey auth token is dead this long after its login or signup, however often it is used (401 `InvalidCredentials`).", "Kinvey auth tokens"),
   max_chains_per_user: count(50, 1, 1000, "Live refresh chains a user may hold; a new sign-in ends the oldest past it.", "refresh chains"),
   auth_policy: choice(AUTH_POLICIES, "none", "How strongly users must authenticate: passkeys offered (`passkey_preferred`) or required before any session or token (`passkey_required`).", "hosted sign-in, Kinvey login and signup, every token grant (docs/passkeys.md)"),
   signing_alg: choice(SIGNING_ALGS, "RS256", "Algorithm of the app's signing keys (Kinde's SDKs accept only RS256).", "access and ID tokens, webhooks, the JWKS"),
@@ -214,6 +222,7 @@ export const DEFAULT_SETTINGS: Readonly<AppSettings> = Object.freeze(
 function checkTogether(s: AppSettings): void {
   if (s.refresh_token_ttl <= s.access_token_ttl) throw new SettingsError("refresh_token_ttl must exceed access_token_ttl");
   if (s.refresh_absolute_ttl < s.refresh_token_ttl) throw new SettingsError("refresh_absolute_ttl must be at least refresh_token_ttl");
+  if (s.kinvey_session_absolute_seconds < s.kinvey_session_idle_seconds) throw new SettingsError("kinvey_session_absolute_seconds must be at least kinvey_session_idle_seconds");
 }
 
 /** Merges `patch` over `current`, refusing unknown keys and out-of-range values. */

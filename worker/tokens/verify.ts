@@ -6,7 +6,7 @@
 import { compactVerify, errors, jwtVerify, type JWTPayload } from "jose";
 import type { Env } from "../env";
 import { SIGNING_ALGS } from "../tenancy/settings";
-import { OAuthError } from "../http/errors";
+import { OAuthError, oauthErrorText } from "../http/errors";
 import { keyByKid, verifierOf } from "../keys/store";
 import type { App } from "../tenancy/apps";
 import { fromBase64url } from "../util/crypto";
@@ -28,7 +28,7 @@ export interface VerifyOptions {
 }
 
 export function invalidToken(description: string, realm?: string): OAuthError {
-  const challenge = `Bearer ${realm ? `realm="${realm}", ` : ""}error="invalid_token", error_description="${description.replace(/"/g, "'")}"`;
+  const challenge = `Bearer ${realm ? `realm="${realm}", ` : ""}error="invalid_token", error_description="${oauthErrorText(description)}"`;
   return new OAuthError("invalid_token", description, 401, { "WWW-Authenticate": challenge });
 }
 
