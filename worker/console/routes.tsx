@@ -55,6 +55,7 @@ class Refusal extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -63,9 +64,12 @@ class Refusal extends Error {
 /** The store's and the APIs' refusals as a message; anything else is a bug and propagates. */
 function refusalOf(err: unknown): Refusal {
   if (err instanceof Refusal) return err;
-  if (err instanceof ApiError) return new Refusal(err.message, err.status);
-  // The operator API's status for a refused body (413, 415, 400…).
-  if (err instanceof RequestError) return new Refusal(err.message, faceError("api", err).status);
+  if (err instanceof ApiError) return new Refusal(err.message, err.status, err.headers);
+  // The operator API's status (and Retry-After, Allow) for a refused request: 413, 415, 503…
+  if (err instanceof RequestError) {
+    const mapped = faceError("api", err);
+    return new Refusal(err.message, mapped.status, mapped.headers);
+  }
   if (err instanceof ClientNotFoundError) return new Refusal(err.message, 404);
   if (err instanceof IdentifierTakenError || err instanceof AccessKeyTakenError) return new Refusal(err.message, 409);
   if (err instanceof ClientInputError || err instanceof UserInputError || err instanceof AccessInputError || err instanceof UnknownPermissionError || err instanceof WebhookInputError) {
@@ -119,7 +123,7 @@ consoleRoutes.onError(async (err, c) => {
     console.error("console error", c.req.method, c.req.path, err instanceof Error ? err.stack : String(err));
     refusal = new Refusal("Something went wrong; the log has the details.", 500);
   }
-  return consolePage(<MessagePage title={refusal.status === 500 ? "Error" : "Refused"} message={refusal.message} csrf={csrf} />, refusal.status);
+  return consolePage(<MessagePage title={refusal.status === 500 ? "Error" : "Refused"} message={refusal.message} csrf={csrf} />, refusal.status, refusal.headers);
 });
 
 consoleRoutes.get("/console.js", (c) =>
