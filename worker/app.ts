@@ -26,6 +26,7 @@ import { upstreamRoutes } from "./upstream/routes";
 import { connectionAdminRoutes } from "./admin/connections";
 import { accountRoutes } from "./account/routes";
 import { devRoutes } from "./dev/routes";
+import { consoleRoutes } from "./console/routes";
 
 export function buildApp() {
   const app = new Hono<{ Bindings: Env }>();
@@ -82,6 +83,7 @@ export function buildApp() {
   app.route("/", upstreamRoutes);
   app.route("/", accountRoutes);
   app.route("/dev", devRoutes);
+  app.route("/console", consoleRoutes);
 
   app.get("/", (c) => c.json({ name: "Latch", docs: "https://github.com/latch-auth/latch#readme" }));
   return app;

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_SCHEDULE, nextAttemptAt, retrySchedule } from "../../worker/events/retry";
-import { endpointProblem } from "../../worker/manage/webhooks";
+import { endpointProblem } from "../../worker/events/endpoint";
 import { payloadOf } from "../../worker/events/delivery";
 import { appAuth, call, createApp, signup, type TestApp } from "../helpers";
 import { api, apiError, createUser, okJson } from "./helpers";

@@ -9,7 +9,8 @@ import { isDevelopment } from "../env";
 import { clientById, createClient, MANAGEMENT_SCOPES } from "../identity/clients";
 import { createUser, userById } from "../identity/users";
 import { appById } from "../tenancy/apps";
-import { createApp, requireAdmin } from "./routes";
+import { requireAdmin } from "./routes";
+import { createApp } from "../tenancy/app-admin";
 
 /** The demo app's fixed data; its secrets are public (README "Demo credentials"). */
 export const DEMO = {

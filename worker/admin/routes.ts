@@ -6,10 +6,10 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
-import { appFromRow, canonicalIssuer, clearAppCache, type App } from "../tenancy/apps";
-import { DEFAULT_SETTINGS, mergeSettings, SettingsError } from "../tenancy/settings";
-import { ALPHANUMERIC, randomId, sha256Hex, timingSafeEqual } from "../util/crypto";
+import { appView, createApp, listApps, loadApp, updateApp } from "../tenancy/app-admin";
+import { timingSafeEqual } from "../util/crypto";
 import { ClientInputError, clientsOfApp, clientView, createClient } from "../identity/clients";
+import { ClientNotFoundError, deleteClient, resetClientSecret, updateClient } from "../identity/client-admin";
 import { backfillIdentifierKeys } from "../identity/identifier-backfill";
 import { issueRegistrationToken, MAX_TOKEN_TTL_S, MAX_TOKEN_USES } from "../identity/registration-tokens";
 import { rotateKeys } from "../keys/store";
@@ -29,116 +29,45 @@ export const requireAdmin: MiddlewareHandler<AdminEnv> = async (c, next) => {
 };
 adminRoutes.use("*", requireAdmin);
 
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const RESERVED_SLUGS = new Set(["auth", "www", "api", "admin"]);
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
 function bad(message: string): never {
   throw new ApiError("INVALID_REQUEST", message);
 }
 
-function appName(value: unknown): string {
-  if (typeof value !== "string" || !value.trim() || value.length > 128) bad("name must be a non-empty string of at most 128 characters");
-  return value.trim();
-}
-
-function customDomain(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== "string" || !DOMAIN.test(value)) bad("custom_domain must be a lower-case domain name such as example.com");
-  return value;
-}
-
-function settingsOrBad(current: App["settings"], patch: unknown) {
-  try {
-    return mergeSettings(current, patch);
-  } catch (err) {
-    if (err instanceof SettingsError) bad(err.message);
-    throw err;
-  }
-}
-
-function appView(app: App, env: Env) {
-  return {
-    id: app.id,
-    slug: app.slug,
-    name: app.name,
-    custom_domain: app.customDomain,
-    mode: app.customDomain ? "cookie" : "exchange",
-    issuer: canonicalIssuer(app, env),
-    settings: app.settings,
-    created_at: new Date(app.createdAt).toISOString(),
-    updated_at: new Date(app.updatedAt).toISOString(),
-  };
-}
-
-async function loadApp(env: Env, id: string): Promise<App> {
-  const row = await env.DB.prepare("SELECT * FROM apps WHERE id = ?").bind(id).first<Parameters<typeof appFromRow>[0]>();
-  if (!row) throw new ApiError("APP_NOT_FOUND", `No app with id ${id}.`);
-  return appFromRow(row);
-}
-
-function conflict(err: unknown): never {
-  if (err instanceof Error && /UNIQUE constraint failed: apps\.slug/.test(err.message)) throw new ApiError("SLUG_TAKEN", "An app with this slug exists.");
-  if (err instanceof Error && /UNIQUE constraint failed: apps\.custom_domain/.test(err.message)) {
-    throw new ApiError("DOMAIN_TAKEN", "Another app uses this custom domain.");
-  }
+/** The client store's refusals in the operator API's words. */
+function clientError(err: unknown): never {
+  if (err instanceof ClientInputError) bad(err.message);
+  if (err instanceof ClientNotFoundError) throw new ApiError("CLIENT_NOT_FOUND", err.message);
   throw err;
 }
 
-/** Creates an app; `app_secret` and `master_secret` appear in this response only. */
-export async function createApp(env: Env, input: Record<string, unknown>, secrets?: { appSecret: string; masterSecret: string; id: string }) {
-  const name = appName(input.name);
-  const slug = input.slug;
-  if (typeof slug !== "string" || !SLUG.test(slug) || RESERVED_SLUGS.has(slug)) bad("slug must be a DNS label (a-z, 0-9, -) and not reserved");
-  const domain = customDomain(input.custom_domain);
-  const settings = settingsOrBad(DEFAULT_SETTINGS, input.settings);
-  const id = secrets?.id ?? `kid_${randomId(20)}`;
-  const appSecret = secrets?.appSecret ?? randomId(40, ALPHANUMERIC);
-  const masterSecret = secrets?.masterSecret ?? randomId(40, ALPHANUMERIC);
-  const now = Date.now();
-  try {
-    await env.DB.prepare(
-      "INSERT INTO apps (id, slug, name, custom_domain, app_secret_hash, master_secret_hash, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-      .bind(id, slug, name, domain, await sha256Hex(appSecret), await sha256Hex(masterSecret), JSON.stringify(settings), now, now)
-      .run();
-  } catch (err) {
-    conflict(err);
-  }
-  clearAppCache();
-  return { ...appView(await loadApp(env, id), env), app_secret: appSecret, master_secret: masterSecret };
-}
+adminRoutes.get("/apps", async (c) => c.json({ apps: (await listApps(c.env)).map((app) => appView(app, c.env)) }));
 
 adminRoutes.post("/apps", async (c) => c.json(await createApp(c.env, await readJsonObject(c)), 201));
 
 adminRoutes.get("/apps/:id", async (c) => c.json(appView(await loadApp(c.env, c.req.param("id")), c.env)));
 
-adminRoutes.patch("/apps/:id", async (c) => {
-  const app = await loadApp(c.env, c.req.param("id"));
-  const body = await readJsonObject(c);
-  for (const key of Object.keys(body)) if (!["name", "custom_domain", "settings"].includes(key)) bad(`unknown field: ${key}`);
-  const name = "name" in body ? appName(body.name) : app.name;
-  const domain = "custom_domain" in body ? customDomain(body.custom_domain) : app.customDomain;
-  const settings = settingsOrBad(app.settings, body.settings);
-  try {
-    await c.env.DB.prepare("UPDATE apps SET name = ?, custom_domain = ?, settings = ?, updated_at = ? WHERE id = ?")
-      .bind(name, domain, JSON.stringify(settings), Date.now(), app.id)
-      .run();
-  } catch (err) {
-    conflict(err);
-  }
-  clearAppCache();
-  return c.json(appView(await loadApp(c.env, app.id), c.env));
-});
+adminRoutes.patch("/apps/:id", async (c) => c.json(await updateApp(c.env, c.req.param("id"), await readJsonObject(c))));
 
 adminRoutes.post("/apps/:id/clients", async (c) => {
   const app = await loadApp(c.env, c.req.param("id"));
-  try {
-    return c.json(await createClient(c.env, app.id, await readJsonObject(c)), 201);
-  } catch (err) {
-    if (err instanceof ClientInputError) bad(err.message);
-    throw err;
-  }
+  return c.json(await createClient(c.env, app.id, await readJsonObject(c)).catch(clientError), 201);
+});
+
+adminRoutes.patch("/apps/:id/clients/:clientId", async (c) => {
+  const app = await loadApp(c.env, c.req.param("id"));
+  return c.json(await updateClient(c.env, app.id, c.req.param("clientId"), await readJsonObject(c)).catch(clientError));
+});
+
+adminRoutes.delete("/apps/:id/clients/:clientId", async (c) => {
+  const app = await loadApp(c.env, c.req.param("id"));
+  await deleteClient(c.env, app.id, c.req.param("clientId")).catch(clientError);
+  return c.body(null, 204);
+});
+
+/** A new client secret, shown only here; the old one stops working at once. */
+adminRoutes.post("/apps/:id/clients/:clientId/secret", async (c) => {
+  const app = await loadApp(c.env, c.req.param("id"));
+  return c.json(await resetClientSecret(c.env, app.id, c.req.param("clientId")).catch(clientError), 200, { "Cache-Control": "no-store" });
 });
 
 adminRoutes.get("/apps/:id/clients", async (c) => {

@@ -172,16 +172,8 @@ function list<T>(value: unknown, name: string, each: (v: unknown) => T, max = 50
 /** Scopes that management endpoints require (SPEC §7); any of ACCEPTED_SCOPES may be given. */
 export { MANAGEMENT_SCOPES };
 
-/**
- * Creates a client; the secret (confidential, m2m) is in this response only. `fixed` names
- * the id and secret instead of generating them (the demo seed only).
- */
-export async function createClient(env: Env, appId: string, input: Record<string, unknown>, fixed?: { id: string; secret: string | null }) {
-  const known = ["name", "type", "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "scopes", "refresh_token_delivery", "audiences"];
-  for (const key of Object.keys(input)) if (!known.includes(key)) throw new ClientInputError(`unknown field: ${key}`);
-  const { name, type } = input;
-  if (typeof name !== "string" || !name.trim() || name.length > 128) throw new ClientInputError("name must be a non-empty string");
-  if (type !== "public" && type !== "confidential" && type !== "m2m") throw new ClientInputError("type must be public, confidential or m2m");
+/** The list fields of an operator client, checked (absent ones empty); shared by create and update (client-admin.ts). */
+export function clientLists(input: Record<string, unknown>) {
   const redirectUris = list(input.redirect_uris, "redirect_uris", validRedirectUri);
   const postLogout = list(input.post_logout_redirect_uris, "post_logout_redirect_uris", validRedirectUri);
   const origins = list(input.allowed_origins, "allowed_origins", (v) => {
@@ -207,8 +199,29 @@ export async function createClient(env: Env, appId: string, input: Record<string
   }
   const delivery = input.refresh_token_delivery ?? "body";
   if (!REFRESH_TOKEN_DELIVERIES.includes(delivery as RefreshTokenDelivery)) throw new ClientInputError("refresh_token_delivery must be body or cookie");
-  if (type !== "m2m" && redirectUris.length === 0) throw new ClientInputError("redirect_uris needs at least one URI for public and confidential clients");
-  if (type !== "m2m" && scopes.length) throw new ClientInputError("only m2m clients carry management scopes");
+  return { redirectUris, postLogout, origins, scopes, audiences, delivery: delivery as RefreshTokenDelivery };
+}
+
+/** What every operator client must satisfy whatever its lists; the rules of SPEC §9. */
+export function clientShapeProblem(type: ClientType, redirectUris: string[], scopes: string[]): string | null {
+  if (type !== "m2m" && redirectUris.length === 0) return "redirect_uris needs at least one URI for public and confidential clients";
+  if (type !== "m2m" && scopes.length) return "only m2m clients carry management scopes";
+  return null;
+}
+
+/**
+ * Creates a client; the secret (confidential, m2m) is in this response only. `fixed` names
+ * the id and secret instead of generating them (the demo seed only).
+ */
+export async function createClient(env: Env, appId: string, input: Record<string, unknown>, fixed?: { id: string; secret: string | null }) {
+  const known = ["name", "type", "redirect_uris", "post_logout_redirect_uris", "allowed_origins", "scopes", "refresh_token_delivery", "audiences"];
+  for (const key of Object.keys(input)) if (!known.includes(key)) throw new ClientInputError(`unknown field: ${key}`);
+  const { name, type } = input;
+  if (typeof name !== "string" || !name.trim() || name.length > 128) throw new ClientInputError("name must be a non-empty string");
+  if (type !== "public" && type !== "confidential" && type !== "m2m") throw new ClientInputError("type must be public, confidential or m2m");
+  const { redirectUris, postLogout, origins, scopes, audiences, delivery } = clientLists(input);
+  const problem = clientShapeProblem(type, redirectUris, scopes);
+  if (problem) throw new ClientInputError(problem);
 
   const id = fixed?.id ?? randomId(32, "0123456789abcdef");
   const secret = type === "public" ? null : (fixed?.secret ?? randomId(50, ALPHANUMERIC));
@@ -227,7 +240,7 @@ export async function createClient(env: Env, appId: string, input: Record<string
     postLogoutRedirectUris: postLogout,
     allowedOrigins: origins,
     scopes,
-    refreshTokenDelivery: delivery as RefreshTokenDelivery,
+    refreshTokenDelivery: delivery,
     registration: "operator",
     audiences,
     metadata: null,

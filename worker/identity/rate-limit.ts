@@ -107,3 +107,8 @@ export async function countInWindow(env: Env, key: string, rule: { max: number; 
   if (!counter || counter.count <= rule.max) return 0;
   return Math.max(1, Math.ceil((counter.window_start + rule.windowMs - now) / 1000));
 }
+
+/** Gives back one event counted by countInWindow (e.g. a console sign-in that succeeded). */
+export async function forgiveInWindow(env: Env, key: string): Promise<void> {
+  await env.DB.prepare("UPDATE rate_limits SET count = max(count - 1, 0) WHERE key = ?").bind(key).run();
+}

@@ -4,21 +4,12 @@
  */
 import { Hono } from "hono";
 import { EVENT_TYPES, isEventType } from "../events/log";
+import { eventById, listEvents, type EventRow } from "../events/read";
 import { ApiError } from "../http/errors";
 import { bad, need, ok, type ManageEnv } from "./context";
 import { pageOf, parsePage } from "./paging";
 
 export const eventRoutes = new Hono<ManageEnv>();
-
-interface EventRow {
-  id: string;
-  app_id: string;
-  type: string;
-  user_id: string | null;
-  data: string;
-  source: string;
-  created_at: number;
-}
 
 /** Kinde's event shape; `timestamp` in seconds as in get_event_response. */
 function eventView(row: EventRow) {
@@ -34,33 +25,16 @@ function eventView(row: EventRow) {
 
 eventRoutes.get("/events", need("read:events"), async (c) => {
   const page = parsePage(c.req.query("page_size"), c.req.query("next_token"));
-  const where = ["app_id = ?"];
-  const params: unknown[] = [c.var.app.id];
-  const type = c.req.query("type");
-  if (type !== undefined && type !== "") {
-    if (!isEventType(type)) bad(`Unknown event type: ${type}.`, "INVALID_EVENT_TYPE");
-    where.push("type = ?");
-    params.push(type);
-  }
-  const userId = c.req.query("user_id");
-  if (userId !== undefined && userId !== "") {
-    where.push("user_id = ?");
-    params.push(userId);
-  }
-  if (page.after) {
-    where.push("(created_at < ? OR (created_at = ? AND id < ?))");
-    params.push(page.after.createdAt, page.after.createdAt, page.after.id);
-  }
-  const { results } = await c.env.DB.prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`)
-    .bind(...params, page.size + 1)
-    .all<EventRow>();
+  const type = c.req.query("type") || undefined;
+  if (type !== undefined && !isEventType(type)) bad(`Unknown event type: ${type}.`, "INVALID_EVENT_TYPE");
+  const results = await listEvents(c.env, c.var.app.id, { type, userId: c.req.query("user_id") || undefined, after: page.after, limit: page.size + 1 });
   const { items, nextToken } = pageOf(results, page.size);
   return ok(c, { events: items.map(eventView), ...(nextToken ? { next_token: nextToken } : {}) });
 });
 
 eventRoutes.get("/events/:eventId", need("read:events"), async (c) => {
   const id = c.req.param("eventId");
-  const row = await c.env.DB.prepare("SELECT * FROM events WHERE app_id = ? AND id = ?").bind(c.var.app.id, id).first<EventRow>();
+  const row = await eventById(c.env, c.var.app.id, id);
   if (!row) throw new ApiError("EVENT_NOT_FOUND", `No event with id ${id}.`);
   return ok(c, { event: eventView(row) });
 });

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
-import { bumpClaimsStatement, invalidateClaims } from "./claims";
+import { bumpClaimsStatement, invalidateClaims } from "../identity/claim-holders";
 import { bad, need, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { conflictOnKey, descriptionOf, keyOf } from "./keyed";
 

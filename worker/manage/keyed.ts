@@ -3,6 +3,7 @@
  * validation, views and paged listing.
  */
 import { ApiError } from "../http/errors";
+import { AccessKeyTakenError } from "../identity/access-admin";
 import { bad, notFound, text, type ManageContext } from "./context";
 import { pageOf, parsePage } from "./paging";
 
@@ -60,7 +61,7 @@ export async function listPage<T extends { created_at: number; id: string }>(
 }
 
 export function conflictOnKey(err: unknown, what: "role" | "permission" | "feature_flag"): never {
-  if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) {
+  if (err instanceof AccessKeyTakenError || (err instanceof Error && /UNIQUE constraint failed/i.test(err.message))) {
     throw new ApiError(`${what.toUpperCase() as Uppercase<typeof what>}_KEY_TAKEN`, `A ${what} with this key exists.`);
   }
   throw err;

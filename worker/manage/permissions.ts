@@ -6,8 +6,8 @@
 import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
-import { randomId } from "../util/crypto";
-import { bumpClaimsStatement, HOLDS_PERMISSION, invalidateClaims, usersWithPermission } from "./claims";
+import { createPermission } from "../identity/access-admin";
+import { bumpClaimsStatement, HOLDS_PERMISSION, invalidateClaims, usersWithPermission } from "../identity/claim-holders";
 import { need, ok, onlyKeys, text, type ManageEnv } from "./context";
 import { conflictOnKey, descriptionOf, keyedView, keyOf, listPage, loadKeyed, type KeyedRow } from "./keyed";
 
@@ -24,17 +24,7 @@ permissionRoutes.post("/permissions", need("create:permissions"), async (c) => {
   const key = keyOf(body, true)!;
   const name = text(body, "name", 256, true)!;
   const description = descriptionOf(body) ?? null;
-  const id = `perm_${randomId(20)}`;
-  const now = Date.now();
-  const app = c.var.app;
-  try {
-    await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO permissions (id, app_id, key, name, description, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(id, app.id, key, name, description, now),
-      eventStatement(c.env, app.id, "permission.created", null, { permission: { id, key, name } }, now, "api"),
-    ]);
-  } catch (err) {
-    conflictOnKey(err, "permission");
-  }
+  const id = await createPermission(c.env, c.var.app.id, { key, name, description }, "api").catch((err) => conflictOnKey(err, "permission"));
   return ok(c, { permission: { id } }, 201, "PERMISSION_CREATED", "Permission successfully created");
 });
 

@@ -5,13 +5,18 @@
 import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
-import { randomId } from "../util/crypto";
-import { IN_LIST, listParam } from "../util/sql-list";
-import { bumpClaimsStatement, HOLDS_ROLE, invalidateClaims, usersWithRole } from "./claims";
+import { changeRolePermissions, createRole, UnknownPermissionError } from "../identity/access-admin";
+import { bumpClaimsStatement, HOLDS_ROLE, invalidateClaims, usersWithRole } from "../identity/claim-holders";
 import { bad, need, ok, onlyKeys, text, type ManageEnv } from "./context";
 import { conflictOnKey, descriptionOf, keyedView, keyOf, listPage, loadKeyed, type KeyedRow } from "./keyed";
 
 export const roleRoutes = new Hono<ManageEnv>();
+
+/** An unknown permission id in a body is the request's fault (400). */
+function asApiError(err: unknown): never {
+  if (err instanceof UnknownPermissionError) bad(err.message, "PERMISSION_NOT_FOUND");
+  throw err;
+}
 
 const roleView = (row: KeyedRow) => ({ ...keyedView(row), is_default_role: false });
 
@@ -27,17 +32,7 @@ roleRoutes.post("/roles", need("create:roles"), async (c) => {
   const key = keyOf(body, true)!;
   const name = text(body, "name", 256, true)!;
   const description = descriptionOf(body) ?? null;
-  const id = `role_${randomId(20)}`;
-  const now = Date.now();
-  const app = c.var.app;
-  try {
-    await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO roles (id, app_id, key, name, description, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(id, app.id, key, name, description, now),
-      eventStatement(c.env, app.id, "role.created", null, { role: { id, key, name } }, now, "api"),
-    ]);
-  } catch (err) {
-    conflictOnKey(err, "role");
-  }
+  const id = await createRole(c.env, c.var.app.id, { key, name, description }, "api").catch((err) => conflictOnKey(err, "role"));
   return ok(c, { role: { id } }, 201, "ROLE_CREATED", "Role successfully created");
 });
 
@@ -113,13 +108,13 @@ roleRoutes.patch("/roles/:roleId/permissions", need("update:role_permissions", "
     if (operation !== undefined && operation !== "delete" && operation !== "add") bad("operation must be add or delete.");
     (operation === "delete" ? removed : added).push(id);
   }
-  await changeRolePermissions(c, role, added, removed);
+  await changeRolePermissions(c.env, c.var.app.id, role, added, removed, "api").catch(asApiError);
   return ok(c, { permissions_added: added, permissions_removed: removed }, 200, "PERMISSIONS_UPDATED", "Permissions successfully updated");
 });
 
 roleRoutes.delete("/roles/:roleId/permissions/:permissionId", need("delete:role_permissions", "update:roles"), async (c) => {
   const role = await loadKeyed(c, "roles", c.req.param("roleId"));
-  await changeRolePermissions(c, role, [], [c.req.param("permissionId")]);
+  await changeRolePermissions(c.env, c.var.app.id, role, [], [c.req.param("permissionId")], "api").catch(asApiError);
   return ok(c, {}, 200, "PERMISSION_REMOVED", "Permission successfully removed from role");
 });
 
@@ -133,24 +128,3 @@ roleRoutes.get("/roles/:roleId/users", need("read:organization_user_roles", "rea
   );
   return ok(c, { users: items.map((u) => ({ id: u.id })), ...(nextToken ? { next_token: nextToken } : {}) });
 });
-
-async function changeRolePermissions(c: Parameters<typeof loadKeyed>[0], role: KeyedRow, added: string[], removed: string[]): Promise<void> {
-  const app = c.var.app;
-  const ids = [...new Set([...added, ...removed])];
-  const { results } = await c.env.DB.prepare(`SELECT id FROM permissions WHERE app_id = ? AND id ${IN_LIST}`)
-    .bind(app.id, listParam(ids))
-    .all<{ id: string }>();
-  const known = new Set(results.map((r) => r.id));
-  const unknown = ids.find((id) => !known.has(id));
-  if (unknown) bad(`No permission with id ${unknown}.`, "PERMISSION_NOT_FOUND");
-  const holders = await usersWithRole(c.env, app.id, role.id);
-  const db = c.env.DB;
-  const now = Date.now();
-  await db.batch([
-    ...(added.length ? [db.prepare("INSERT OR IGNORE INTO role_permissions (role_id, permission_id) SELECT ?, value FROM json_each(?)").bind(role.id, listParam(added))] : []),
-    ...(removed.length ? [db.prepare(`DELETE FROM role_permissions WHERE role_id = ? AND permission_id ${IN_LIST}`).bind(role.id, listParam(removed))] : []),
-    bumpClaimsStatement(c.env, app.id, HOLDS_ROLE, role.id),
-    eventStatement(c.env, app.id, "role.updated", null, { role: { id: role.id, key: role.key, name: role.name }, permissions_added: added, permissions_removed: removed }, now, "api"),
-  ]);
-  await invalidateClaims(c.env, app.id, holders);
-}

@@ -4,13 +4,10 @@
  * browser session also ends the chains it began.
  */
 import { Hono } from "hono";
-import { eventStatement } from "../events/log";
 import { ApiError } from "../http/errors";
-import { kinveyLifetime } from "../identity/credentials";
-import { deleteAllUserSessionsStatement, deleteSessionStatement, liveSessionsOfUser, sessionOfUser } from "../identity/sessions";
+import { endAllUserSessions, endUserSession, MANAGEMENT_API, sessionsOfUser } from "../identity/user-admin";
 import { userById } from "../identity/users";
 import { iso, need, notFound, ok, type ManageContext, type ManageEnv } from "./context";
-import { endChain, endSessionChains, endUserChains, listUserChains } from "../chains/api";
 
 export const sessionRoutes = new Hono<ManageEnv>();
 
@@ -22,7 +19,7 @@ async function userOf(c: ManageContext): Promise<string> {
 
 sessionRoutes.get("/users/:userId/sessions", need("read:user_sessions", "read:sessions"), async (c) => {
   const userId = await userOf(c);
-  const [rows, chains] = await Promise.all([liveSessionsOfUser(c.env, c.var.app.id, userId, Date.now(), kinveyLifetime(c.var.app)), listUserChains(c.env, c.var.app.id, userId)]);
+  const { sessions: rows, chains } = await sessionsOfUser(c.env, c.var.app, userId);
   const sessions = [
     ...rows.map((s) => ({
       session_id: s.id,
@@ -51,13 +48,7 @@ sessionRoutes.get("/users/:userId/sessions", need("read:user_sessions", "read:se
 
 sessionRoutes.delete("/users/:userId/sessions", need("delete:user_sessions", "delete:sessions"), async (c) => {
   const userId = await userOf(c);
-  const app = c.var.app;
-  const now = Date.now();
-  await c.env.DB.batch([
-    deleteAllUserSessionsStatement(c.env, app.id, userId),
-    eventStatement(c.env, app.id, "session.ended", userId, { user: { id: userId }, scope: "all", reason: "management_api" }, now, "api"),
-  ]);
-  const chains = await endUserChains(c.env, app.id, userId, "management_api", now);
+  const chains = await endAllUserSessions(c.env, c.var.app, userId, MANAGEMENT_API);
   return ok(c, { chains_ended: chains }, 200, "OK", "User sessions deleted");
 });
 
@@ -65,20 +56,6 @@ sessionRoutes.delete("/users/:userId/sessions", need("delete:user_sessions", "de
 sessionRoutes.delete("/users/:userId/sessions/:sessionId", need("delete:user_sessions", "delete:sessions"), async (c) => {
   const userId = await userOf(c);
   const sessionId = c.req.param("sessionId");
-  const app = c.var.app;
-  const now = Date.now();
-  const row = await sessionOfUser(c.env, app.id, userId, sessionId);
-  if (row) {
-    await c.env.DB.batch([
-      deleteSessionStatement(c.env, app.id, row.id),
-      eventStatement(c.env, app.id, "session.ended", userId, { user: { id: userId }, session_id: row.id, kind: row.kind, reason: "management_api" }, now, "api"),
-    ]);
-    await endSessionChains(c.env, app.id, userId, row.id, "management_api");
-    return ok(c, {}, 200, "OK", "Session deleted");
-  }
-  const chain = (await listUserChains(c.env, app.id, userId)).find((ch) => ch.id === sessionId);
-  if (!chain) throw new ApiError("SESSION_NOT_FOUND", `The user has no session ${sessionId}.`);
-  await endChain(c.env, app.id, userId, chain.id, "management_api");
-  await eventStatement(c.env, app.id, "session.ended", userId, { user: { id: userId }, session_id: chain.id, kind: "refresh_chain", reason: "management_api" }, now, "api").run();
+  if (!(await endUserSession(c.env, c.var.app, userId, sessionId, MANAGEMENT_API))) throw new ApiError("SESSION_NOT_FOUND", `The user has no session ${sessionId}.`);
   return ok(c, {}, 200, "OK", "Session deleted");
 });

@@ -9,7 +9,7 @@ import { eventStatement, type EventType } from "../events/log";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
 import { userById } from "../identity/users";
-import { bumpUserClaimsStatement, invalidateClaims } from "./claims";
+import { bumpUserClaimsStatement, invalidateClaims } from "../identity/claim-holders";
 import { bad, need, notFound, ok, onlyKeys, type ManageContext, type ManageEnv } from "./context";
 import { flagValue, loadFlag, wireType, type FlagRow } from "./feature-flags";
 import { keyedView, listPage, loadKeyed, type KeyedRow } from "./keyed";

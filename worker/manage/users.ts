@@ -9,7 +9,7 @@ import { endUserChains } from "../chains/api";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
-import { deleteUserSessionsStatement } from "../identity/sessions";
+import { changeUser, MANAGEMENT_API, setUserPassword, suspensionStatus } from "../identity/user-admin";
 import {
   bumpUserClaimsStatement,
   createUser,
@@ -17,14 +17,13 @@ import {
   findUsers,
   IdentifierTakenError,
   parseProfile,
-  updateUser,
   userById,
   userEventData,
   UserInputError,
   type UserChange,
   type UserRow,
 } from "../identity/users";
-import { invalidateClaims } from "./claims";
+import { invalidateClaims } from "../identity/claim-holders";
 import { bad, iso, need, notFound, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { pageOf, parsePage } from "./paging";
 
@@ -159,19 +158,8 @@ userRoutes.patch("/user", need("update:users"), async (c) => {
   const providedId = text(body, "provided_id", 256);
   if (providedId !== undefined) change.providedId = providedId;
   if (typeof body.is_password_reset_requested === "boolean") change.passwordResetRequired = body.is_password_reset_requested;
-  // Suspension toggles active/suspended only: a user disabled through Kinvey stays disabled.
-  if (row.status !== "disabled" && typeof body.is_suspended === "boolean") change.status = body.is_suspended ? "suspended" : "active";
-  const suspending = change.status === "suspended" && row.status === "active";
-  const app = c.var.app;
-  const now = Date.now();
-  const also = (next: UserRow) => [
-    eventStatement(c.env, app.id, "user.updated", row.id, userEventData(next), now, "api"),
-    // A suspended user keeps no way in: sessions go now, refresh chains just after.
-    ...(suspending ? [deleteUserSessionsStatement(c.env, app.id, row.id)] : []),
-  ];
-  const next = await updateUser(c.env, app, row, change, also, now).catch(asApiError);
-  if (suspending) await endUserChains(c.env, app.id, row.id, "user_suspended", now);
-  else await invalidateClaims(c.env, app.id, [row.id]);
+  if (typeof body.is_suspended === "boolean") change.status = suspensionStatus(row, body.is_suspended);
+  const next = await changeUser(c.env, c.var.app, row, change, MANAGEMENT_API).catch(asApiError);
   const p = parseProfile(next);
   return c.json({
     id: next.id,
@@ -208,13 +196,7 @@ userRoutes.put("/users/:userId/password", need("update:user_passwords", "update:
   if (body.hashed_password !== undefined) bad("Importing hashed passwords is not supported; send the new password as `password`.", "HASHED_PASSWORD_UNSUPPORTED");
   onlyKeys(body, ["password", "is_temporary_password"]);
   if (typeof body.password !== "string") bad("password must be a string.");
-  const app = c.var.app;
-  const now = Date.now();
-  await updateUser(c.env, app, row, { password: body.password }, [
-    deleteUserSessionsStatement(c.env, app.id, row.id),
-    eventStatement(c.env, app.id, "user.password_changed", row.id, { user: { id: row.id } }, now, "api"),
-  ], now).catch(asApiError);
-  await endUserChains(c.env, app.id, row.id, "password_set", now);
+  await setUserPassword(c.env, c.var.app, row, body.password, MANAGEMENT_API).catch(asApiError);
   return ok(c, {}, 200, "PASSWORD_SET", "User successfully updated");
 });
 

@@ -5,28 +5,28 @@
 import { Hono } from "hono";
 import { isDevelopment, type Env } from "../env";
 import { endpointProblem } from "../events/endpoint";
-import { clearWebhookCache } from "../events/outbox";
 import { isEventType } from "../events/log";
+import {
+  createWebhook,
+  deleteWebhook,
+  deliveriesOf,
+  DELIVERY_STATUSES,
+  webhookById,
+  webhooksOfApp,
+  WebhookInputError,
+  type WebhookRow,
+} from "../events/webhooks";
 import { readJsonObject } from "../http/body";
 import { ApiError } from "../http/errors";
-import { randomId } from "../util/crypto";
 import { bad, iso, need, ok, onlyKeys, text, type ManageContext, type ManageEnv } from "./context";
 import { pageOf, parsePage } from "./paging";
 
 export const webhookRoutes = new Hono<ManageEnv>();
 
-interface WebhookRow {
-  id: string;
-  app_id: string;
-  name: string;
-  endpoint: string;
-  event_types: string;
-  description: string | null;
-  created_at: number;
-  updated_at: number;
+function asApiError(err: unknown): never {
+  if (err instanceof WebhookInputError) bad(err.message, err.code);
+  throw err;
 }
-
-export { endpointProblem };
 
 function endpointOf(env: Env, body: Record<string, unknown>): string {
   const endpoint = text(body, "endpoint", 2048, true)!;
@@ -54,14 +54,13 @@ function webhookView(row: WebhookRow) {
 
 async function loadWebhook(c: ManageContext): Promise<WebhookRow> {
   const id = c.req.param("webhookId")!;
-  const row = await c.env.DB.prepare("SELECT * FROM webhooks WHERE app_id = ? AND id = ?").bind(c.var.app.id, id).first<WebhookRow>();
+  const row = await webhookById(c.env, c.var.app.id, id);
   if (!row) throw new ApiError("WEBHOOK_NOT_FOUND", `No webhook with id ${id}.`);
   return row;
 }
 
 webhookRoutes.get("/webhooks", need("read:webhooks"), async (c) => {
-  const { results } = await c.env.DB.prepare("SELECT * FROM webhooks WHERE app_id = ? ORDER BY created_at, id").bind(c.var.app.id).all<WebhookRow>();
-  return ok(c, { webhooks: results.map(webhookView) });
+  return ok(c, { webhooks: (await webhooksOfApp(c.env, c.var.app.id)).map(webhookView) });
 });
 
 webhookRoutes.post("/webhooks", need("create:webhooks"), async (c) => {
@@ -71,12 +70,7 @@ webhookRoutes.post("/webhooks", need("create:webhooks"), async (c) => {
   const eventTypes = eventTypesOf(body.event_types);
   const name = text(body, "name", 256, true)!;
   const description = body.description === null ? null : (text(body, "description", 1024) ?? null);
-  const id = `webhook_${randomId(20)}`;
-  const now = Date.now();
-  await c.env.DB.prepare("INSERT INTO webhooks (id, app_id, name, endpoint, event_types, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-    .bind(id, c.var.app.id, name, endpoint, JSON.stringify(eventTypes), description, now, now)
-    .run();
-  clearWebhookCache(c.var.app.id);
+  const id = await createWebhook(c.env, c.var.app.id, { name, endpoint, eventTypes, description }).catch(asApiError);
   return ok(c, { webhook: { id, endpoint } }, 200, "WEBHOOK_CREATED", "Webhook created");
 });
 
@@ -99,11 +93,7 @@ webhookRoutes.patch("/webhooks/:webhookId", need("update:webhooks"), async (c) =
 
 webhookRoutes.delete("/webhooks/:webhookId", need("delete:webhooks"), async (c) => {
   const row = await loadWebhook(c);
-  await c.env.DB.batch([
-    c.env.DB.prepare("DELETE FROM webhook_deliveries WHERE app_id = ? AND webhook_id = ?").bind(row.app_id, row.id),
-    c.env.DB.prepare("DELETE FROM webhooks WHERE app_id = ? AND id = ?").bind(row.app_id, row.id),
-  ]);
-  clearWebhookCache(row.app_id);
+  await deleteWebhook(c.env, row.app_id, row.id);
   return ok(c, {}, 200, "WEBHOOK_DELETED", "Webhook successfully deleted");
 });
 
@@ -112,23 +102,8 @@ webhookRoutes.get("/webhooks/:webhookId/deliveries", need("read:webhooks"), asyn
   const row = await loadWebhook(c);
   const page = parsePage(c.req.query("page_size"), c.req.query("next_token"));
   const status = c.req.query("status");
-  if (status !== undefined && !["pending", "delivered", "dead"].includes(status)) bad("status must be pending, delivered or dead.");
-  const where = ["d.app_id = ?", "d.webhook_id = ?"];
-  const params: unknown[] = [row.app_id, row.id];
-  if (status) {
-    where.push("d.status = ?");
-    params.push(status);
-  }
-  if (page.after) {
-    where.push("(d.created_at < ? OR (d.created_at = ? AND d.id < ?))");
-    params.push(page.after.createdAt, page.after.createdAt, page.after.id);
-  }
-  const { results } = await c.env.DB.prepare(
-    `SELECT d.*, e.type AS event_type FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
-      WHERE ${where.join(" AND ")} ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
-  )
-    .bind(...params, page.size + 1)
-    .all<{ id: string; event_id: string; event_type: string; status: string; attempts: number; next_attempt_at: number; last_error: string | null; created_at: number; updated_at: number }>();
+  if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status)) bad("status must be pending, delivered or dead.");
+  const results = await deliveriesOf(c.env, row.app_id, row.id, { status, after: page.after, limit: page.size + 1 });
   const { items, nextToken } = pageOf(results, page.size);
   return ok(c, {
     deliveries: items.map((d) => ({

@@ -9,6 +9,7 @@ import { OAuthError } from "../http/errors";
 import type { Client } from "../identity/clients";
 import { appById } from "../tenancy/apps";
 import { secretMatchesHash } from "../util/crypto";
+import { cachedClientEntry, rememberClient } from "../identity/client-cache";
 import { noteClientUse, resolveClient, usable } from "./client-lookup";
 
 export interface PresentedClient {
@@ -58,33 +59,16 @@ export function presentedClient(authorization: string | null | undefined, form: 
 
 /**
  * Clients are read on every token request; like apps, they are cached per isolate for a
- * short while. The operator API cannot change or delete clients; an RFC 7592 update or
- * delete forgets the client in this isolate at once, others within CLIENT_TTL_MS.
+ * short while (identity/client-cache.ts: whoever changes a client forgets it there).
  */
-const CLIENT_TTL_MS = 30_000;
-const clientCache = new Map<string, { client: Client | null; until: number }>();
-
 async function cachedClient(env: Env, appId: string, clientId: string): Promise<Client | null> {
-  const key = `${appId}\u0000${clientId}`;
-  const hit = clientCache.get(key);
   const app = await appById(env, appId);
   if (!app) return null;
-  if (hit && hit.until > Date.now()) return hit.client && usable(app, hit.client) ? hit.client : null;
+  const hit = cachedClientEntry(appId, clientId);
+  if (hit) return usable(app, hit) ? hit : null;
   const client = await resolveClient(env, app, clientId);
-  // Unknown ids are not cached: a client created a moment ago must work at once.
-  if (client) {
-    if (clientCache.size > 10_000) clientCache.clear();
-    clientCache.set(key, { client, until: Date.now() + CLIENT_TTL_MS });
-  }
+  if (client) rememberClient(client);
   return client;
-}
-
-export function clearClientCache(): void {
-  clientCache.clear();
-}
-
-export function forgetClient(appId: string, clientId: string): void {
-  clientCache.delete(`${appId}\u0000${clientId}`);
 }
 
 /** The authenticated client of the request; throws `invalid_client` (401). */

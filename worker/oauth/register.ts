@@ -19,7 +19,7 @@ import { clientAddress } from "../http/client-address";
 import { countInWindow } from "../identity/rate-limit";
 import { spendRegistrationToken } from "../identity/registration-tokens";
 import { secretMatchesHash } from "../util/crypto";
-import { forgetClient } from "./client-auth";
+import { forgetClient } from "../identity/client-cache";
 import { usable } from "./client-lookup";
 import { NO_STORE, type OAuthContext, type OAuthEnv } from "./context";
 import { USER_SCOPES } from "./scopes";

@@ -10,7 +10,7 @@
 import type { Env } from "../env";
 import { invalidateUserClaims } from "../chains/api";
 
-export { bumpClaimsWhereStatement as bumpClaimsStatement, bumpUserClaimsStatement } from "../identity/users";
+export { bumpClaimsWhereStatement as bumpClaimsStatement, bumpUserClaimsStatement } from "./users";
 
 const FAN_OUT = 16;
 
