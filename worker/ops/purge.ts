@@ -57,15 +57,19 @@ function rules(now: number): Rule[] {
 export interface PurgeRun {
   /** Rows removed, by rule. */
   deleted: Record<string, number>;
+  /** Rows D1 read to find them, by rule (what a run costs; never a whole table). */
+  read: Record<string, number>;
   failed: { rule: string; error: string }[];
 }
 
 /** One bounded pass over every rule at `now`; a failing rule does not stop the others. */
 export async function purge(env: Env, now: number, limit = PURGE_BATCH): Promise<PurgeRun> {
-  const run: PurgeRun = { deleted: {}, failed: [] };
+  const run: PurgeRun = { deleted: {}, read: {}, failed: [] };
   for (const rule of rules(now)) {
     try {
-      run.deleted[rule.name] = await runBoundedDelete(env.DB, rule.table, rule.rows, rule.params, limit);
+      const { deleted, read } = await runBoundedDelete(env.DB, rule.table, rule.rows, rule.params, limit);
+      run.deleted[rule.name] = deleted;
+      run.read[rule.name] = read;
     } catch (err) {
       run.failed.push({ rule: rule.name, error: err instanceof Error ? err.message : String(err) });
     }

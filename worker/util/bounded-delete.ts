@@ -12,8 +12,8 @@ export function boundedDelete(db: D1Database, table: string, rows: string, param
   return db.prepare(`DELETE FROM ${table} WHERE rowid IN (${rows} LIMIT ?)`).bind(...params, limit);
 }
 
-/** Runs a boundedDelete and returns how many rows it removed. */
-export async function runBoundedDelete(db: D1Database, table: string, rows: string, params: unknown[], limit: number): Promise<number> {
-  const result = await boundedDelete(db, table, rows, params, limit).run();
-  return result.meta.changes ?? 0;
+/** Runs a boundedDelete: how many rows it removed, and how many D1 read to find them. */
+export async function runBoundedDelete(db: D1Database, table: string, rows: string, params: unknown[], limit: number): Promise<{ deleted: number; read: number }> {
+  const { meta } = await boundedDelete(db, table, rows, params, limit).run();
+  return { deleted: meta.changes ?? 0, read: meta.rows_read ?? 0 };
 }
