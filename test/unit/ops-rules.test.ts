@@ -1,5 +1,6 @@
 /** Scheduled work's pure rules: when a key rotates (keys/rotation.ts) and what the purge keeps (ops/rules.ts). */
 import { describe, expect, it } from "vitest";
+import wrangler from "../../wrangler.toml?raw";
 import { rotationDue } from "../../worker/keys/rotation";
 import {
   AUTH_CODE_KEEP_MS,
@@ -82,5 +83,12 @@ describe("retention cutoffs", () => {
 
   it("bounds every purge statement", () => {
     expect(PURGE_BATCH).toBe(1000);
+  });
+});
+
+describe("the cron trigger", () => {
+  it("runs every 10 minutes at the top level and in the dev environment (environments do not inherit triggers)", () => {
+    const crons = [...wrangler.matchAll(/^\[(triggers|env\.dev\.triggers)\]\s*\ncrons = \["\*\/10 \* \* \* \*"\]$/gm)].map((m) => m[1]);
+    expect(crons).toEqual(["triggers", "env.dev.triggers"]);
   });
 });
