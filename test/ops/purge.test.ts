@@ -5,6 +5,8 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { RATE_LIMITS } from "../../worker/identity/rate-limit";
+import { REGISTRATION_LIMIT } from "../../worker/oauth/register";
 import { purge } from "../../worker/ops/purge";
 import { AUTH_CODE_KEEP_MS, CHALLENGE_KEEP_MS, ONE_TIME_KEEP_MS, PURGE_BATCH, RATE_LIMIT_KEEP_MS } from "../../worker/ops/rules";
 import { createApp, type TestApp } from "../helpers";
@@ -121,6 +123,10 @@ describe("retention purge", () => {
     const again = await purge(env, T);
     expect(again.failed).toEqual([]);
     expect(Object.values(again.deleted).every((n) => n === 0)).toBe(true);
+  });
+
+  it("keeps every rate-limit counter while its window runs, whichever limit it counts for", () => {
+    for (const rule of [RATE_LIMITS.account, RATE_LIMITS.address, REGISTRATION_LIMIT]) expect(RATE_LIMIT_KEEP_MS).toBeGreaterThanOrEqual(rule.windowMs);
   });
 
   it(`removes at most ${PURGE_BATCH} rows per rule per run, and reads no table whole`, async () => {

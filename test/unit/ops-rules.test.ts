@@ -61,6 +61,7 @@ describe("retention cutoffs", () => {
     expect(ONE_TIME_KEEP_MS).toBeGreaterThanOrEqual(DAY_MS);
     expect(RATE_LIMIT_KEEP_MS).toBeGreaterThanOrEqual(RATE_LIMITS.account.windowMs);
     expect(RATE_LIMIT_KEEP_MS).toBeGreaterThanOrEqual(RATE_LIMITS.address.windowMs);
+    expect(RATE_LIMIT_KEEP_MS).toBe(DAY_MS); // registrations count per hour (oauth/register.ts): any window up to a day
     const cut = purgeCutoffs(T);
     expect(cut.oneTime).toBe(T - ONE_TIME_KEEP_MS);
     expect(cut.rateLimits).toBe(T - RATE_LIMIT_KEEP_MS);

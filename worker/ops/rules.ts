@@ -18,8 +18,12 @@ export const AUTH_CODE_KEEP_MS = 3600_000;
 export const CHALLENGE_KEEP_MS = 3600_000;
 /** One-time links and codes count against the request limits after they expire; they go once they count no more. */
 export const ONE_TIME_KEEP_MS = Math.max(REQUEST_LIMITS.windowMs, DAY_MS);
-/** A rate-limit counter whose window has ended counts nothing. */
-export const RATE_LIMIT_KEEP_MS = Math.max(RATE_LIMITS.account.windowMs, RATE_LIMITS.address.windowMs);
+/**
+ * A rate-limit counter whose window has ended counts nothing. Rows do not record their
+ * window, and windows differ (credentials 15 minutes, registrations an hour, oauth/register.ts),
+ * so counters go a day after their window began: longer than any window.
+ */
+export const RATE_LIMIT_KEEP_MS = Math.max(DAY_MS, RATE_LIMITS.account.windowMs, RATE_LIMITS.address.windowMs);
 /** Delivered outbox rows stay a week (the management API and the console show recent deliveries). */
 export const DELIVERED_KEEP_MS = 7 * DAY_MS;
 /** Dead outbox rows (retries exhausted) stay 30 days, long enough to be looked into. */
