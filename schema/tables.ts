@@ -83,7 +83,7 @@ export const consents = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.appId, t.userId, t.clientId] })],
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.clientId] }), index("consents_client").on(t.appId, t.clientId)],
 );
 
 /**

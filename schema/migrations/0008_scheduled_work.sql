@@ -3,6 +3,7 @@
 ALTER TABLE `signing_keys` ADD `activated_at` integer;--> statement-breakpoint
 UPDATE `signing_keys` SET `activated_at` = `created_at` WHERE `status` = 'active';--> statement-breakpoint
 CREATE INDEX `signing_keys_rotation` ON `signing_keys` (`status`,`activated_at`);--> statement-breakpoint
+CREATE INDEX `consents_client` ON `consents` (`app_id`,`client_id`);--> statement-breakpoint
 CREATE INDEX `sessions_expiry` ON `sessions` (`expires_at`);--> statement-breakpoint
 CREATE INDEX `auth_codes_expiry` ON `auth_codes` (`expires_at`);--> statement-breakpoint
 CREATE INDEX `chains_app_ended` ON `chains` (`app_id`,`ended_at`);--> statement-breakpoint

@@ -58,6 +58,10 @@ describe("retention purge", () => {
     const chain = (id: string, app: TestApp, expires: number, ended: number | null) =>
       insert("chains", { id, app_id: app.id, user_id: "u", client_id: "c", created_at: expires - 90 * DAY, expires_at: expires, ended_at: ended });
     const event = (id: string, app: TestApp, created: number) => insert("events", { id, app_id: app.id, type: "user.created", created_at: created });
+    const client = (id: string, app: TestApp, registration: string, created: number, lastUsed: number | null) =>
+      insert("clients", { id, app_id: app.id, name: id, type: "public", registration, created_at: created, last_used_at: lastUsed });
+    const consent = (userId: string, app: TestApp, clientId: string) => insert("consents", { app_id: app.id, user_id: userId, client_id: clientId, created_at: T, updated_at: T });
+    const ttl = 90 * DAY; // registration_client_ttl's default
 
     await env.DB.batch([
       code("gone-code-expired", T - AUTH_CODE_KEEP_MS - 1),
@@ -104,6 +108,15 @@ describe("retention purge", () => {
       event("keep-event-b", b, T - 7 * DAY),
       event("gone-event-c", c, T - 90 * DAY - 1),
       event("keep-event-c", c, T - 8 * DAY),
+      // Dynamic clients unused for registration_client_ttl go with their consents (the lookup refuses them from then on).
+      client("gone-client-unused", a, "dynamic", T - 100 * DAY, T - ttl),
+      consent("gone-consent-1", a, "gone-client-unused"),
+      consent("gone-consent-2", a, "gone-client-unused"),
+      client("gone-client-never-used", c, "dynamic", T - ttl - 1, null),
+      client("keep-client-used", a, "dynamic", T - 100 * DAY, T - ttl + 1),
+      consent("keep-consent", a, "keep-client-used"),
+      client("keep-client-new", a, "dynamic", T - DAY, null),
+      client("keep-client-operator", a, "operator", T - 400 * DAY, null),
     ]);
 
     await runCron(T);
@@ -118,6 +131,8 @@ describe("retention purge", () => {
     expect(await marked("webhook_deliveries", "id")).toEqual(["keep-dead", "keep-delivered", "keep-pending"]);
     expect(await marked("chains", "id")).toEqual(["keep-chain-a-ended", "keep-chain-a-expired-recently", "keep-chain-a-live", "keep-chain-b-ended", "keep-chain-c-ended"]);
     expect(await marked("events", "id")).toEqual(["keep-event-a-at-cutoff", "keep-event-a-new", "keep-event-b", "keep-event-c"]);
+    expect(await marked("clients", "id")).toEqual(["keep-client-new", "keep-client-operator", "keep-client-used"]);
+    expect(await marked("consents", "user_id")).toEqual(["keep-consent"]);
 
     // A second run at the same time finds nothing more.
     const again = await purge(env, T);

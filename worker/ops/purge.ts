@@ -6,6 +6,8 @@
  * (CROSS JOIN keeps it the outer loop), so each app's rows are one index range.
  */
 import type { Env } from "../env";
+import { unusedDynamicClientRows } from "../identity/clients";
+import { EXPIRED_SESSION_ROWS } from "../identity/sessions";
 import { DEFAULT_SETTINGS } from "../tenancy/settings";
 import { runBoundedDelete } from "../util/bounded-delete";
 import { DAY_MS, PURGE_BATCH, purgeCutoffs } from "./rules";
@@ -17,15 +19,17 @@ interface Rule {
   params: unknown[];
 }
 
-const setting = (key: "event_retention_days" | "refresh_absolute_ttl") => `coalesce(json_extract(a.settings, '$.${key}'), ${DEFAULT_SETTINGS[key]})`;
+const setting = (key: "event_retention_days" | "refresh_absolute_ttl" | "registration_client_ttl") => `coalesce(json_extract(a.settings, '$.${key}'), ${DEFAULT_SETTINGS[key]})`;
 
 function rules(now: number): Rule[] {
   const cut = purgeCutoffs(now);
   const simple = (name: string, table: string, where: string, cutoff: number): Rule => ({ name, table, rows: `SELECT rowid FROM ${table} WHERE ${where}`, params: [cutoff] });
   const chainIndex = `?1 - ${setting("refresh_absolute_ttl")} * 1000`;
+  const unusedClients = unusedDynamicClientRows(setting("registration_client_ttl"));
   return [
     simple("auth_codes", "auth_codes", "expires_at < ?", cut.authCodes),
-    simple("sessions", "sessions", "expires_at < ?", cut.sessions),
+    // SQL on sessions and clients stays in identity/, their stores.
+    { name: "sessions", table: "sessions", rows: EXPIRED_SESSION_ROWS, params: [cut.sessions] },
     simple("webauthn_challenges", "webauthn_challenges", "expires_at < ?", cut.challenges),
     simple("upstream_states", "upstream_states", "expires_at < ?", cut.challenges),
     simple("one_time_tokens", "one_time_tokens", "expires_at < ?", cut.oneTime),
@@ -45,6 +49,8 @@ function rules(now: number): Rule[] {
       rows: `SELECT c.rowid FROM apps a CROSS JOIN chains c WHERE c.app_id = a.id AND c.ended_at IS NULL AND c.expires_at < ${chainIndex}`,
       params: [now],
     },
+    { name: "consents.unused_clients", table: "consents", rows: unusedClients.consents, params: [now] },
+    { name: "clients.unused_dynamic", table: "clients", rows: unusedClients.clients, params: [now] },
     {
       name: "events",
       table: "events",
