@@ -67,5 +67,3 @@ export function revokeConsentStatement(env: Env, appId: string, userId: string, 
 export function deleteClientConsentsStatement(env: Env, appId: string, clientId: string): D1PreparedStatement {
   return env.DB.prepare("DELETE FROM consents WHERE app_id = ? AND client_id = ?").bind(appId, clientId);
 }
-
-

@@ -59,9 +59,9 @@ export function eventCutoff(settings: Pick<AppSettings, "event_retention_days">,
 /**
  * A `chains` index row goes once its chain has been over (ended, or past the absolute
  * expiry it was started with) for a further `refresh_absolute_ttl`: `coalesce(ended_at,
- * expires_at)` before this. The margin keeps the index a superset of the live chains even
- * when the app lengthens `refresh_absolute_ttl` (the object recomputes expiry from the
- * current setting): a chain is purged only if it stays expired under up to twice its lifetime.
+ * expires_at)` before this. The margin keeps the index a superset of the live chains when an
+ * app lengthens `refresh_absolute_ttl` (the object recomputes a chain's end from the current
+ * setting), unless it more than doubles it.
  */
 export function chainIndexCutoff(settings: Pick<AppSettings, "refresh_absolute_ttl">, now: number): number {
   return now - settings.refresh_absolute_ttl * 1000;
