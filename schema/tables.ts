@@ -83,7 +83,7 @@ export const consents = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.appId, t.userId, t.clientId] })],
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.clientId] }), index("consents_client").on(t.appId, t.clientId)],
 );
 
 /**
@@ -169,7 +169,7 @@ export const sessions = sqliteTable(
     /** Null: lives until revoked (Kinvey tokens are long-lived). */
     expiresAt: integer("expires_at"),
   },
-  (t) => [uniqueIndex("sessions_token").on(t.tokenHash), index("sessions_user").on(t.appId, t.userId)],
+  (t) => [uniqueIndex("sessions_token").on(t.tokenHash), index("sessions_user").on(t.appId, t.userId), index("sessions_expiry").on(t.expiresAt)],
 );
 
 /** Kinvey user groups. Members and nested groups live in the two tables below. */
@@ -285,30 +285,36 @@ export const signingKeys = sqliteTable(
     createdAt: integer("created_at").notNull(),
     retiredAt: integer("retired_at"),
     expiresAt: integer("expires_at"),
+    /** When it began signing (set for `active` keys); the rotation schedule counts from it (worker/keys/rotation.ts). */
+    activatedAt: integer("activated_at"),
   },
-  (t) => [index("signing_keys_app").on(t.appId, t.status)],
+  (t) => [index("signing_keys_app").on(t.appId, t.status), index("signing_keys_rotation").on(t.status, t.activatedAt)],
 );
 
 /** Authorization codes: single use, consumed atomically by `UPDATE … WHERE consumed_at IS NULL`. */
-export const authCodes = sqliteTable("auth_codes", {
-  codeHash: text("code_hash").primaryKey(),
-  appId: text("app_id").notNull(),
-  clientId: text("client_id").notNull(),
-  userId: text("user_id").notNull(),
-  sessionId: text("session_id").notNull(),
-  redirectUri: text("redirect_uri").notNull(),
-  codeChallenge: text("code_challenge"),
-  scope: text("scope").notNull(),
-  nonce: text("nonce"),
-  /** JSON array of requested `audience` values (empty: the client id). */
-  audience: text("audience").notNull().default("[]"),
-  authTime: integer("auth_time").notNull(),
-  authMethod: text("auth_method").notNull(),
-  /** JSON: what the exchange issued (chain id), so a replay can revoke it. */
-  issued: text("issued"),
-  expiresAt: integer("expires_at").notNull(),
-  consumedAt: integer("consumed_at"),
-});
+export const authCodes = sqliteTable(
+  "auth_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    appId: text("app_id").notNull(),
+    clientId: text("client_id").notNull(),
+    userId: text("user_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    redirectUri: text("redirect_uri").notNull(),
+    codeChallenge: text("code_challenge"),
+    scope: text("scope").notNull(),
+    nonce: text("nonce"),
+    /** JSON array of requested `audience` values (empty: the client id). */
+    audience: text("audience").notNull().default("[]"),
+    authTime: integer("auth_time").notNull(),
+    authMethod: text("auth_method").notNull(),
+    /** JSON: what the exchange issued (chain id), so a replay can revoke it. */
+    issued: text("issued"),
+    expiresAt: integer("expires_at").notNull(),
+    consumedAt: integer("consumed_at"),
+  },
+  (t) => [index("auth_codes_expiry").on(t.expiresAt)],
+);
 
 /**
  * Index of refresh chains. The chain's truth is its Durable Object; this table exists
@@ -326,7 +332,12 @@ export const chains = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     endedAt: integer("ended_at"),
   },
-  (t) => [index("chains_user").on(t.appId, t.userId), index("chains_session").on(t.sessionId)],
+  (t) => [
+    index("chains_user").on(t.appId, t.userId),
+    index("chains_session").on(t.sessionId),
+    index("chains_app_ended").on(t.appId, t.endedAt),
+    index("chains_app_expiry").on(t.appId, t.expiresAt),
+  ],
 );
 
 /** Append-only event log (§7). */
@@ -394,6 +405,7 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_due").on(t.status, t.nextAttemptAt),
     index("webhook_deliveries_hook").on(t.webhookId),
     index("webhook_deliveries_app_due").on(t.appId, t.status, t.nextAttemptAt),
+    index("webhook_deliveries_done").on(t.status, t.updatedAt),
   ],
 );
 
@@ -481,17 +493,21 @@ export const passkeys = sqliteTable(
 );
 
 /** WebAuthn challenges, consumed atomically (single use, five minutes). */
-export const webauthnChallenges = sqliteTable("webauthn_challenges", {
-  id: text("id").primaryKey(),
-  appId: text("app_id").notNull(),
-  /** Hash of the browser (pre-)session it is bound to. */
-  bindingHash: text("binding_hash").notNull(),
-  kind: text("kind", { enum: ["register", "authenticate"] }).notNull(),
-  challenge: text("challenge").notNull(),
-  userId: text("user_id"),
-  expiresAt: integer("expires_at").notNull(),
-  consumedAt: integer("consumed_at"),
-});
+export const webauthnChallenges = sqliteTable(
+  "webauthn_challenges",
+  {
+    id: text("id").primaryKey(),
+    appId: text("app_id").notNull(),
+    /** Hash of the browser (pre-)session it is bound to. */
+    bindingHash: text("binding_hash").notNull(),
+    kind: text("kind", { enum: ["register", "authenticate"] }).notNull(),
+    challenge: text("challenge").notNull(),
+    userId: text("user_id"),
+    expiresAt: integer("expires_at").notNull(),
+    consumedAt: integer("consumed_at"),
+  },
+  (t) => [index("webauthn_challenges_expiry").on(t.expiresAt)],
+);
 
 /**
  * One-time credentials sent by mail (worker/recovery): password-reset links (30 minutes),
@@ -527,15 +543,20 @@ export const oneTimeTokens = sqliteTable(
     index("one_time_tokens_subject").on(t.appId, t.kind, t.subject, t.createdAt),
     index("one_time_tokens_address").on(t.appId, t.kind, t.address, t.createdAt),
     index("one_time_tokens_user").on(t.appId, t.userId),
+    index("one_time_tokens_expiry").on(t.expiresAt),
   ],
 );
 
 /** Failed-credential counters for rate limiting; key is e.g. `acct:{app}:{username}`. */
-export const rateLimits = sqliteTable("rate_limits", {
-  key: text("key").primaryKey(),
-  windowStart: integer("window_start").notNull(),
-  count: integer("count").notNull().default(0),
-});
+export const rateLimits = sqliteTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [index("rate_limits_window").on(t.windowStart)],
+);
 
 /**
  * Upstream identity providers of an app (issue 15): generic OIDC and OAuth2 connections and
@@ -595,7 +616,7 @@ export const userIdentities = sqliteTable(
 /**
  * Upstream sign-ins under way: one row per redirect to a provider, keyed by the SHA-256 of
  * its `state`, bound to the browser's pre-login cookie (`binding_hash`), single use (deleted
- * as it is read, atomically) and short-lived; expired rows go when the app starts another.
+ * as it is read, atomically) and short-lived; the scheduled purge removes expired rows.
  * The PKCE verifier and the nonce are not stored: both are derived from the state and the
  * pre-login cookie (worker/connections/flow-state.ts).
  * `fields` is the Latch authorization request to continue with afterwards.
@@ -610,5 +631,5 @@ export const upstreamStates = sqliteTable(
     fields: text("fields").notNull().default("[]"),
     expiresAt: integer("expires_at").notNull(),
   },
-  (t) => [index("upstream_states_app_expiry").on(t.appId, t.expiresAt)],
+  (t) => [index("upstream_states_app_expiry").on(t.appId, t.expiresAt), index("upstream_states_expiry").on(t.expiresAt)],
 );

@@ -61,11 +61,10 @@ export function bindingHash(preLogin: string): Promise<string> {
   return sha256Hex(`upstream-binding.${preLogin}`);
 }
 
-/** A new state, the statement that records it, and the one that clears the app's expired ones. */
+/** A new state and the statement that records it (expired ones go with the scheduled purge, worker/ops). */
 export async function newState(env: Env, appId: string, connectionId: string, preLogin: string, fields: [string, string][], now = Date.now()) {
   const state = randomToken();
   const statements = [
-    env.DB.prepare("DELETE FROM upstream_states WHERE app_id = ? AND expires_at <= ?").bind(appId, now),
     env.DB.prepare("INSERT INTO upstream_states (state_hash, app_id, connection_id, binding_hash, fields, expires_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
       await sha256Hex(state),
       appId,

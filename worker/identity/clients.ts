@@ -7,7 +7,7 @@ import { normalizeOrigin, SettingsError, targetList } from "../tenancy/settings"
 import { ACCEPTED_SCOPES, MANAGEMENT_SCOPES } from "./management-scopes";
 import { ALPHANUMERIC, randomId, randomToken, sha256Hex } from "../util/crypto";
 import { registeredScopes, type ClientMetadata } from "./client-registration";
-import { deleteClientConsentsStatement, deleteConsentsOfUnusedClientsStatement } from "./consents";
+import { deleteClientConsentsStatement } from "./consents";
 import { micClient, micClientParts } from "./mic-client";
 
 export type ClientType = "public" | "confidential" | "m2m";
@@ -343,11 +343,16 @@ export function touchClientStatement(env: Env, appId: string, clientId: string, 
   return env.DB.prepare("UPDATE clients SET last_used_at = ? WHERE app_id = ? AND id = ? AND registration = 'dynamic'").bind(now, appId, clientId);
 }
 
-/** Deletes the app's dynamic clients unused for `ttlSeconds`, and their consents. */
-export function sweepExpiredClientsStatements(env: Env, appId: string, ttlSeconds: number, now: number): D1PreparedStatement[] {
-  const cutoff = now - ttlSeconds * 1000;
-  return [
-    deleteConsentsOfUnusedClientsStatement(env, appId, cutoff),
-    env.DB.prepare("DELETE FROM clients WHERE app_id = ? AND registration = 'dynamic' AND coalesce(last_used_at, created_at) <= ?").bind(appId, cutoff),
-  ];
+/**
+ * The scheduled purge's selection (worker/ops/purge.ts, rowids for a bounded DELETE) of
+ * dynamic clients unused for their app's `registration_client_ttl`: their consents first,
+ * then each client once its consents are gone, so no run leaves a consent without its client.
+ * `a` is the apps row, `ttl` the SQL of the app's setting in seconds, ?1 the time (ms).
+ */
+export function unusedDynamicClientRows(ttl: string): { consents: string; clients: string } {
+  const unused = `c.app_id = a.id AND c.registration = 'dynamic' AND coalesce(c.last_used_at, c.created_at) <= ?1 - ${ttl} * 1000`;
+  return {
+    consents: `SELECT co.rowid FROM apps a CROSS JOIN clients c CROSS JOIN consents co WHERE ${unused} AND co.app_id = c.app_id AND co.client_id = c.id`,
+    clients: `SELECT c.rowid FROM apps a CROSS JOIN clients c WHERE ${unused} AND NOT EXISTS (SELECT 1 FROM consents co WHERE co.app_id = c.app_id AND co.client_id = c.id)`,
+  };
 }

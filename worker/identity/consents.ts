@@ -67,10 +67,3 @@ export function revokeConsentStatement(env: Env, appId: string, userId: string, 
 export function deleteClientConsentsStatement(env: Env, appId: string, clientId: string): D1PreparedStatement {
   return env.DB.prepare("DELETE FROM consents WHERE app_id = ? AND client_id = ?").bind(appId, clientId);
 }
-
-/** Consents of the app's dynamic clients unused since `cutoff` (they are being swept). */
-export function deleteConsentsOfUnusedClientsStatement(env: Env, appId: string, cutoff: number): D1PreparedStatement {
-  return env.DB.prepare(
-    "DELETE FROM consents WHERE app_id = ?1 AND client_id IN (SELECT id FROM clients WHERE app_id = ?1 AND registration = 'dynamic' AND coalesce(last_used_at, created_at) <= ?2)",
-  ).bind(appId, cutoff);
-}

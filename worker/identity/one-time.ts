@@ -74,11 +74,6 @@ export function recentCountStatements(env: Env, appId: string, kind: OneTimeKind
   ];
 }
 
-/** Rows that can no longer be used and no longer count against any limit. */
-export function sweepOneTimeStatement(env: Env, before: number): D1PreparedStatement {
-  return env.DB.prepare("DELETE FROM one_time_tokens WHERE expires_at < ?").bind(before);
-}
-
 /** The credential of this app and kind whose secret is `secret` (a link's token), used or not. */
 export async function oneTimeBySecret(env: Env, appId: string, kind: OneTimeKind, secret: string): Promise<OneTimeRow | null> {
   const hash = await oneTimeDigest(env, "secret", secret);

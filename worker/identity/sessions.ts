@@ -128,6 +128,9 @@ export async function sessionByToken(
   return sessionFromRow(appId, row);
 }
 
+/** The scheduled purge's selection (worker/ops/purge.ts): sessions past `expires_at` (?1); Kinvey tokens without one stay. */
+export const EXPIRED_SESSION_ROWS = "SELECT rowid FROM sessions WHERE expires_at < ?1";
+
 export function deleteSessionStatement(env: Env, appId: string, sessionId: string): D1PreparedStatement {
   return env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND id = ?").bind(appId, sessionId);
 }

@@ -117,8 +117,8 @@ async function newKeyRow(env: Env, appId: string, alg: SigningAlg) {
 
 function insertIfAbsent(env: Env, appId: string, alg: SigningAlg, status: "active" | "next", key: { kid: string; publicJwk: string; sealed: string }, now: number) {
   return env.DB.prepare(
-    `INSERT INTO signing_keys (kid, app_id, alg, public_jwk, private_jwk, status, created_at)
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+    `INSERT INTO signing_keys (kid, app_id, alg, public_jwk, private_jwk, status, created_at, activated_at)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE ?6 WHEN 'active' THEN ?7 END
       WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE app_id = ?2 AND alg = ?3 AND status = ?6)`,
   ).bind(key.kid, appId, alg, key.publicJwk, key.sealed, status, now);
 }
@@ -196,11 +196,12 @@ export function verifierOf(key: SigningKey): Promise<CryptoKey> {
 }
 
 /**
- * Operator rotation: the current `next` key starts signing, the active one retires (still
+ * Rotation, by the operator (`POST /admin/apps/{id}/keys/rotate`) or on the app's schedule
+ * (keys/rotation.ts): the current `next` key starts signing, the active one retires (still
  * published until its tokens expire), and a fresh `next` is published. Returns the new
  * signing kid and the newly published next kid.
  */
-export async function rotateKeys(env: Env, app: App): Promise<{ kid: string; next_kid: string; retired_kid: string }> {
+export async function rotateKeys(env: Env, app: App, now = Date.now()): Promise<{ kid: string; next_kid: string; retired_kid: string }> {
   const alg = app.settings.signing_alg;
   const current = await activeKey(env, app);
   const keys = await appKeys(env, app.id, true);
@@ -208,7 +209,6 @@ export async function rotateKeys(env: Env, app: App): Promise<{ kid: string; nex
   const active = keys.find((k) => k.alg === alg && k.status === "active") ?? current;
   if (!next) throw new Error(`app ${app.id} has no next ${alg} key`);
   const fresh = await newKeyRow(env, app.id, alg);
-  const now = Date.now();
   await env.DB.batch([
     env.DB.prepare("UPDATE signing_keys SET status = 'retired', retired_at = ?, expires_at = ? WHERE kid = ? AND app_id = ? AND status = 'active'").bind(
       now,
@@ -216,7 +216,7 @@ export async function rotateKeys(env: Env, app: App): Promise<{ kid: string; nex
       active.kid,
       app.id,
     ),
-    env.DB.prepare("UPDATE signing_keys SET status = 'active' WHERE kid = ? AND app_id = ? AND status = 'next'").bind(next.kid, app.id),
+    env.DB.prepare("UPDATE signing_keys SET status = 'active', activated_at = ? WHERE kid = ? AND app_id = ? AND status = 'next'").bind(now, next.kid, app.id),
     insertIfAbsent(env, app.id, alg, "next", fresh, now),
   ]);
   await load(env, app.id);

@@ -2,14 +2,13 @@
  * Authorization codes (SPEC §4): 256 random bits, stored as SHA-256, single use (consumed
  * by one conditional UPDATE, so two concurrent exchanges cannot both win), valid 60 s,
  * bound to client, redirect URI, PKCE challenge, nonce and session. A consumed row stays
- * for a while so that a replay can be recognised and what the code issued revoked.
+ * until the scheduled purge (an hour past expiry, ops/rules.ts) so that a replay can be
+ * recognised and what the code issued revoked.
  */
 import type { Env } from "../env";
 import { randomToken, sha256Hex } from "../util/crypto";
 
 export const CODE_TTL_MS = 60_000;
-/** Consumed and expired codes are swept this long after they expired. */
-const KEEP_MS = 60 * 60_000;
 
 export interface CodeGrant {
   clientId: string;
@@ -53,29 +52,24 @@ export type ConsumedCode =
 
 export async function issueCode(env: Env, appId: string, grant: CodeGrant, now = Date.now()): Promise<string> {
   const code = randomToken();
-  const statements = [
-    env.DB.prepare(
-      `INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, session_id, redirect_uri, code_challenge, scope, nonce, audience, auth_time, auth_method, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).bind(
-      await sha256Hex(code),
-      appId,
-      grant.clientId,
-      grant.userId,
-      grant.sessionId,
-      grant.redirectUri,
-      grant.codeChallenge,
-      grant.scope.join(" "),
-      grant.nonce,
-      JSON.stringify(grant.audience),
-      grant.authTime,
-      grant.authMethod,
-      now + CODE_TTL_MS,
-    ),
-  ];
-  // Sweep old rows now and then rather than on a schedule.
-  if (Math.random() < 0.02) statements.push(env.DB.prepare("DELETE FROM auth_codes WHERE expires_at < ?").bind(now - KEEP_MS));
-  await env.DB.batch(statements);
+  await env.DB.prepare(
+    `INSERT INTO auth_codes (code_hash, app_id, client_id, user_id, session_id, redirect_uri, code_challenge, scope, nonce, audience, auth_time, auth_method, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).bind(
+    await sha256Hex(code),
+    appId,
+    grant.clientId,
+    grant.userId,
+    grant.sessionId,
+    grant.redirectUri,
+    grant.codeChallenge,
+    grant.scope.join(" "),
+    grant.nonce,
+    JSON.stringify(grant.audience),
+    grant.authTime,
+    grant.authMethod,
+    now + CODE_TTL_MS,
+  ).run();
   return code;
 }
 

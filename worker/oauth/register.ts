@@ -7,14 +7,15 @@
  * operator API, `POST /admin/apps/{id}/registration-tokens`), `open`. Registrations are
  * limited per client address. A registered client is an ordinary row of `clients`
  * (identity/clients.ts): public with `none`, confidential with a secret; third-party, so
- * its users see the consent screen; deleted after `registration_client_ttl` unused.
+ * its users see the consent screen; refused after `registration_client_ttl` unused, and then
+ * deleted by the scheduled purge (worker/ops/purge.ts).
  * Secrets and registration access tokens are shown once and stored as SHA-256.
  */
 import type { Handler, MiddlewareHandler } from "hono";
 import { readJsonObject } from "../http/body";
 import { OAuthError } from "../http/errors";
 import { parseClientMetadata, type ClientMetadata } from "../identity/client-registration";
-import { clientById, createDynamicClient, deleteDynamicClient, replaceDynamicClient, sweepExpiredClientsStatements, type Client } from "../identity/clients";
+import { clientById, createDynamicClient, deleteDynamicClient, replaceDynamicClient, type Client } from "../identity/clients";
 import { clientAddress } from "../http/client-address";
 import { countInWindow } from "../identity/rate-limit";
 import { spendRegistrationToken } from "../identity/registration-tokens";
@@ -79,8 +80,6 @@ export const registerEndpoint: Handler<OAuthEnv> = async (c) => {
     if (!(await spendRegistrationToken(c.env, app.id, token, now))) throw invalidToken("The initial access token is not valid.");
   }
   const metadata = metadataOrThrow(await readJsonObject(c));
-  // Sweep clients that went unused now and then rather than on a schedule.
-  if (Math.random() < 0.05) await c.env.DB.batch(sweepExpiredClientsStatements(c.env, app.id, app.settings.registration_client_ttl, now));
   const { client, secret, registrationToken } = await createDynamicClient(c.env, app.id, metadata, now);
   const body = information(c, client, {
     ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),

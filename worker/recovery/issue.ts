@@ -12,7 +12,7 @@
 import type { Env } from "../env";
 import type { EventSource, EventType } from "../events/log";
 import { identifierKey } from "../identity/identifiers";
-import { insertOneTimeStatement, newOneTimeId, oneTimeDigest, recentCountStatements, sweepOneTimeStatement, type OneTimeKind, type OneTimeRow } from "../identity/one-time";
+import { insertOneTimeStatement, newOneTimeId, oneTimeDigest, recentCountStatements, type OneTimeKind, type OneTimeRow } from "../identity/one-time";
 import { MAX_EMAIL_LENGTH, userByIdentifierStatement, type UserRow } from "../identity/users";
 import { mailStatements } from "../mail/queue";
 import { sealEnvelope } from "../mail/seal";
@@ -96,8 +96,6 @@ async function write(env: Env, app: App, kind: OneTimeKind, id: string, subject:
     const decoy = renderMail({ kind: kind === "email_code" ? "email_code" : "password_reset", appName: app.name, to: "nobody@invalid", username: "nobody", minutes, link: `https://invalid/${randomToken()}`, code: "000000" });
     await sealEnvelope(env, app.id, id, { transport: "decoy", message: decoy });
   }
-  // Now and then, rows past any use and any limit window go.
-  if (Math.random() < 0.02) statements.push(sweepOneTimeStatement(env, ctx.now - Math.max(REQUEST_LIMITS.windowMs, 24 * 3600_000)));
   await env.DB.batch(statements);
 }
 

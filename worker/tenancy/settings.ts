@@ -165,6 +165,13 @@ export const SETTINGS = {
   max_chains_per_user: count(50, 1, 1000, "Live refresh chains a user may hold; a new sign-in ends the oldest past it.", "refresh chains"),
   auth_policy: choice(AUTH_POLICIES, "none", "How strongly users must authenticate: passkeys offered (`passkey_preferred`) or required before any session or token (`passkey_required`).", "hosted sign-in, Kinvey login and signup, every token grant (docs/passkeys.md)"),
   signing_alg: choice(SIGNING_ALGS, "RS256", "Algorithm of the app's signing keys (Kinde's SDKs accept only RS256).", "access and ID tokens, webhooks, the JWKS"),
+  signing_key_rotation_days: count(
+    90,
+    0,
+    3650,
+    "Days a signing key signs before the scheduled rotation promotes the published next key and publishes a new one; the retired key stays in the JWKS until its last token expires. 0: rotated only by the operator.",
+    "the JWKS, the `kid` of new tokens (worker/ops, README \"Scheduled work\")",
+  ),
   allowed_origins: {
     default: [] as string[],
     values: "array of origins",
@@ -202,6 +209,7 @@ export const SETTINGS = {
     "Whether sign-up mails a link that verifies the email: not at all (`off`), without blocking anything (`optional`), or before any sign-in (`required`).",
     "hosted sign-up and sign-in, Kinvey signup, login, Basic credentials and `user-email-verification-initiate`; the `email_verified` claims",
   ),
+  event_retention_days: count(90, 7, 3650, "Days events are kept; the scheduled purge deletes older ones.", "the event log, `GET /api/v1/events`, webhook deliveries of older events (docs/storage.md \"Retention\")"),
   sign_in_methods: {
     default: ["password"] as SignInMethod[],
     values: "non-empty array of `password`, `email_code`",

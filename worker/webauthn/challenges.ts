@@ -7,8 +7,8 @@
 import type { Env } from "../env";
 import { randomId, sha256Hex } from "../util/crypto";
 
+/** Expired challenges are removed by the scheduled purge (worker/ops). */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
-const SWEEP_AFTER_MS = 60 * 60_000;
 
 export type ChallengeKind = "register" | "authenticate";
 
@@ -29,14 +29,9 @@ export async function storeChallenge(
   now = Date.now(),
 ): Promise<string> {
   const id = `wac_${randomId(24)}`;
-  const statements = [
-    env.DB.prepare(
-      "INSERT INTO webauthn_challenges (id, app_id, binding_hash, kind, challenge, user_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).bind(id, appId, input.binding, input.kind, input.challenge, input.userId, now + CHALLENGE_TTL_MS),
-  ];
-  // Sweep now and then rather than on a schedule.
-  if (Math.random() < 0.02) statements.push(env.DB.prepare("DELETE FROM webauthn_challenges WHERE expires_at < ?").bind(now - SWEEP_AFTER_MS));
-  await env.DB.batch(statements);
+  await env.DB.prepare("INSERT INTO webauthn_challenges (id, app_id, binding_hash, kind, challenge, user_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    .bind(id, appId, input.binding, input.kind, input.challenge, input.userId, now + CHALLENGE_TTL_MS)
+    .run();
   return id;
 }
 
