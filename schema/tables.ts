@@ -169,7 +169,7 @@ export const sessions = sqliteTable(
     /** Null: lives until revoked (Kinvey tokens are long-lived). */
     expiresAt: integer("expires_at"),
   },
-  (t) => [uniqueIndex("sessions_token").on(t.tokenHash), index("sessions_user").on(t.appId, t.userId), index("sessions_expiry").on(t.expiresAt)],
+  (t) => [uniqueIndex("sessions_token").on(t.tokenHash), index("sessions_user").on(t.appId, t.userId), index("sessions_expiry").on(t.expiresAt), index("sessions_kind_seen").on(t.appId, t.kind, t.lastSeenAt)],
 );
 
 /** Kinvey user groups. Members and nested groups live in the two tables below. */

@@ -18,6 +18,8 @@ export interface Env {
    * edge in front; a self-hosted deployment names the header its own proxy sets.
    */
   CLIENT_ADDRESS_HEADER?: string;
+  /** Self-hosted behind a proxy that ends TLS: the header carrying the client's scheme (e.g. `x-forwarded-proto`). */
+  FORWARDED_PROTO_HEADER?: string;
   /** Outbox retry delays in seconds, comma separated (default in worker/events/retry.ts); webhooks and mail. */
   WEBHOOK_RETRY_SCHEDULE?: string;
   /**

@@ -119,6 +119,23 @@ describe("credential-guessing limits", () => {
     expect((await countAccountAttempt(env, keys, "198.51.100.7", now + ATTEMPT_LIMITS.account.windowMs)).wait).toBe(0);
   });
 
+  it("the account-wide limit is waived for an address the owner signed in from: a distributed guesser cannot lock them out there", async () => {
+    const app = await createApp();
+    const u = await signup(app);
+    expect((await login(app, u.username, u.password, "203.0.113.50")).status).toBe(200);
+    const keys = await attemptKeys(app.id, "-", u.username, { id: u._id });
+    const now = Date.now();
+    for (let a = 0; a < 10; a++) {
+      for (let i = 0; i < 10; i++) expect((await countAccountAttempt(env, keys, `192.0.2.${a + 1}`, now)).wait).toBe(0);
+    }
+    // A new address meets the full account-wide counter; the owner's known address does not.
+    await expect429(await login(app, u.username, u.password, "198.51.100.7"));
+    expect((await login(app, u.username, u.password, "203.0.113.50")).status).toBe(200);
+    // Its own pair limit still holds there: ten wrong passwords from it, then 429.
+    for (let i = 0; i < 10; i++) expect((await login(app, u.username, `wrong ${i}`, "203.0.113.50")).status).toBe(401);
+    await expect429(await login(app, u.username, u.password, "203.0.113.50"));
+  });
+
   it("the per-address limit: 100 failures from one address across accounts, then 429 for any account", async () => {
     const app = await createApp();
     const u = await signup(app);

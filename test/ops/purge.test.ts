@@ -44,8 +44,8 @@ describe("retention purge", () => {
         code_hash: id, app_id: a.id, client_id: "c", user_id: "u", session_id: "s", redirect_uri: "https://x/cb", scope: "openid",
         auth_time: 1, auth_method: "password", expires_at: expires, consumed_at: consumed,
       });
-    const session = (id: string, kind: string, expires: number | null) =>
-      insert("sessions", { id, app_id: a.id, user_id: "u", kind, token_hash: id, created_at: T - DAY, last_seen_at: T - DAY, expires_at: expires });
+    const session = (id: string, kind: string, expires: number | null, lastSeen = T - DAY) =>
+      insert("sessions", { id, app_id: a.id, user_id: "u", kind, token_hash: id, created_at: lastSeen - DAY, last_seen_at: lastSeen, expires_at: expires });
     const challenge = (id: string, expires: number) => insert("webauthn_challenges", { id, app_id: a.id, binding_hash: "b", kind: "register", challenge: "x", expires_at: expires });
     const upstream = (id: string, expires: number) => insert("upstream_states", { state_hash: id, app_id: a.id, connection_id: "conn", binding_hash: "b", expires_at: expires });
     const oneTime = (id: string, expires: number) =>
@@ -73,6 +73,9 @@ describe("retention purge", () => {
       session("gone-session-kinvey", "kinvey", T - 1),
       session("keep-session-browser", "browser", T + 1),
       session("keep-session-kinvey-until-revoked", "kinvey", null),
+      // Kinvey tokens die idle after kinvey_session_idle_seconds (14 days by default).
+      session("gone-session-kinvey-idle", "kinvey", null, T - 14 * DAY - 1),
+      session("keep-session-kinvey-idle-at-cutoff", "kinvey", null, T - 14 * DAY),
       challenge("gone-challenge", T - CHALLENGE_KEEP_MS - 1),
       challenge("keep-challenge-at-cutoff", T - CHALLENGE_KEEP_MS),
       challenge("keep-challenge-live", T + 5 * 60_000),
@@ -122,7 +125,7 @@ describe("retention purge", () => {
     await runCron(T);
 
     expect(await marked("auth_codes", "code_hash")).toEqual(["keep-code-at-cutoff", "keep-code-live", "keep-code-used-replay-window"]);
-    expect(await marked("sessions", "id")).toEqual(["keep-session-browser", "keep-session-kinvey-until-revoked"]);
+    expect(await marked("sessions", "id")).toEqual(["keep-session-browser", "keep-session-kinvey-idle-at-cutoff", "keep-session-kinvey-until-revoked"]);
     expect(await marked("webauthn_challenges", "id")).toEqual(["keep-challenge-at-cutoff", "keep-challenge-live"]);
     expect(await marked("upstream_states", "state_hash")).toEqual(["keep-state-live"]);
     expect(await marked("one_time_tokens", "id")).toEqual(["keep-one-time-live", "keep-one-time-still-counted"]);

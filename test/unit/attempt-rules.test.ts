@@ -87,4 +87,13 @@ describe("client address", () => {
     expect(clientAddress({ CLIENT_ADDRESS_HEADER: "X-Forwarded-For" }, headers)).toBe("192.0.2.3");
     expect(clientAddress({}, new Headers({ "CF-Connecting-IP": "x".repeat(500) }))).toHaveLength(64);
   });
+
+  it("counts an IPv6 address by its /64, so one host cannot take a fresh budget per address", () => {
+    const of = (ip: string) => clientAddress({}, new Headers({ "CF-Connecting-IP": ip }));
+    expect(of("2001:db8:1:2:aaaa:bbbb:cccc:dddd")).toBe("2001:db8:1:2::/64");
+    expect(of("2001:db8:1:2::1")).toBe(of("2001:DB8:1:2:ffff::9"));
+    expect(of("2001:db8:1:3::1")).not.toBe(of("2001:db8:1:2::1"));
+    expect(of("::ffff:192.0.2.7")).toBe("192.0.2.7");
+    expect(of("192.0.2.7")).toBe("192.0.2.7");
+  });
 });

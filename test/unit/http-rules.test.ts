@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { jsonTooDeep } from "../../worker/http/body";
 import { faceError, oauthErrorText, RequestError } from "../../worker/http/errors";
-import { transportDecision } from "../../worker/http/transport";
+import { clientScheme, transportDecision } from "../../worker/http/transport";
 
 const BASE_HOST = "latch.example.com";
 const decide = (url: string, method = "GET", host = new URL(url).host) => transportDecision(new URL(url), host, method, BASE_HOST);
@@ -54,5 +54,16 @@ describe("a refused chains call in each face", () => {
   it("is 503 temporarily_unavailable with Retry-After on the OAuth face", () => {
     const e = faceError("oauth", new RequestError("unavailable", "busy", 1));
     expect([e.status, e.code, e.headers]).toEqual([503, "temporarily_unavailable", { "Retry-After": "1" }]);
+  });
+});
+
+describe("clientScheme", () => {
+  const url = new URL("http://auth.example.com/x");
+  it("is the URL's unless FORWARDED_PROTO_HEADER is set; then the header's last value, https or else http", () => {
+    const headers = new Headers({ "X-Forwarded-Proto": "https" });
+    expect(clientScheme(url, headers)).toBe("http:");
+    expect(clientScheme(url, headers, "x-forwarded-proto")).toBe("https:");
+    expect(clientScheme(new URL("https://auth.example.com/"), new Headers(), "x-forwarded-proto")).toBe("http:");
+    expect(clientScheme(url, new Headers({ "X-Forwarded-Proto": "https, http" }), "x-forwarded-proto")).toBe("http:");
   });
 });

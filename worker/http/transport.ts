@@ -9,6 +9,9 @@
  * - HSTS on https. `includeSubDomains` only on hosts under BASE_HOST, whose zone the operator
  *   runs for Latch alone; a custom domain's auth host gets HSTS for itself only, because
  *   what else lives under the customer's names is not Latch's to pin.
+ * - The scheme is the request URL's, or, self-hosted behind a proxy that ends TLS, the one
+ *   the header named by FORWARDED_PROTO_HEADER reports (only when that var is set: a client
+ *   could send the header itself to anything not behind such a proxy).
  */
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../env";
@@ -37,10 +40,18 @@ export function transportDecision(url: URL, host: string, method: string, baseHo
   return { action: "pass", hsts: `max-age=${HSTS_MAX_AGE}${ours ? "; includeSubDomains" : ""}` };
 }
 
+/** The scheme (`https:`/`http:`) the client used; see the header comment. */
+export function clientScheme(url: URL, headers: Headers, forwardedProtoHeader?: string): string {
+  const name = forwardedProtoHeader?.trim();
+  if (!name) return url.protocol;
+  return headers.get(name)?.split(",").pop()?.trim().toLowerCase() === "https" ? "https:" : "http:";
+}
+
 const NOSNIFF = { "X-Content-Type-Options": "nosniff" };
 
 export const transport: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const url = new URL(c.req.url);
+  url.protocol = clientScheme(url, c.req.raw.headers, c.env.FORWARDED_PROTO_HEADER);
   const decision = transportDecision(url, c.req.header("host") ?? url.host, c.req.method, c.env.BASE_HOST);
   if (decision.action === "redirect") return new Response(null, { status: 308, headers: { Location: decision.location, ...NOSNIFF } });
   if (decision.action === "refuse") {
@@ -54,6 +65,8 @@ export const transport: MiddlewareHandler<{ Bindings: Env }> = async (c, next) =
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   } catch {
     // A response passed through from fetch has immutable headers; the setter copies it.
-    c.res = new Response(c.res.body, { status: c.res.status, headers: headers });
+    const copy = new Response(c.res.body, c.res);
+    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+    c.res = copy;
   }
 };

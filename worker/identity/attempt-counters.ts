@@ -12,13 +12,15 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { ATTEMPT_LIMITS, decide, giveBack, type Counter } from "./attempt-rules";
+import { ATTEMPT_LIMITS, current, decide, giveBack, KNOWN_ADDRESS_MS, stillKnown, type Counter } from "./attempt-rules";
 
 export type CounterKind = keyof typeof ATTEMPT_LIMITS;
 
 export interface CounterKey {
   key: string;
   kind: CounterKind;
+  /** A known-address record that, while it stands, waives this counter (neither checked nor counted). */
+  waivedBy?: string;
 }
 
 interface Stored extends Counter {
@@ -42,19 +44,28 @@ export class AttemptCounters extends DurableObject<Env> {
   private readonly dirty = new Set<string>();
   private alarmSoon = false;
 
-  /** Counts one attempt against every key, or refuses it (counting nothing). */
+  /** Counts one attempt against every key not waived, or refuses it (counting nothing). */
   async attempt(keys: CounterKey[], now: number): Promise<{ wait: number; counts: number[] }> {
-    await this.load(keys.map((k) => k.key));
-    const decision = decide(keys.map(({ key, kind }) => ({ counter: this.memory.get(key), rule: ATTEMPT_LIMITS[kind] })), now);
-    if (decision.wait === 0) keys.forEach(({ key, kind }, i) => this.set(key, { ...decision.next[i]!, windowMs: ATTEMPT_LIMITS[kind].windowMs }));
+    await this.load(keys.flatMap((k) => (k.waivedBy ? [k.key, k.waivedBy] : [k.key])));
+    const applied = keys.filter((k) => !k.waivedBy || !stillKnown(this.memory.get(k.waivedBy), now));
+    const decision = decide(applied.map(({ key, kind }) => ({ counter: this.memory.get(key), rule: ATTEMPT_LIMITS[kind] })), now);
+    if (decision.wait === 0) applied.forEach(({ key, kind }, i) => this.set(key, { ...decision.next[i]!, windowMs: ATTEMPT_LIMITS[kind].windowMs }));
     await this.flushSoon();
-    return { wait: decision.wait, counts: decision.next.map((c) => c.count) };
+    const counts = keys.map((k) => {
+      const i = applied.indexOf(k);
+      return i >= 0 ? decision.next[i]!.count : current(this.memory.get(k.key), ATTEMPT_LIMITS[k.kind], now).count;
+    });
+    return { wait: decision.wait, counts };
   }
 
-  /** A success: the `clear` keys start afresh, the `giveBack` keys get the attempt back. */
-  async forgive(clear: string[], back: CounterKey[], now: number): Promise<void> {
+  /**
+   * A success: the `clear` keys start afresh, the `giveBack` keys get the attempt back, and
+   * the `remember` keys record a known address for KNOWN_ADDRESS_MS.
+   */
+  async forgive(clear: string[], back: CounterKey[], now: number, remember: string[] = []): Promise<void> {
     await this.load(back.map((k) => k.key));
     for (const key of clear) this.set(key, null);
+    for (const key of remember) this.set(key, { start: now, count: 1, windowMs: KNOWN_ADDRESS_MS });
     for (const { key, kind } of back) {
       const counter = this.memory.get(key);
       if (counter) this.set(key, { ...giveBack(counter, ATTEMPT_LIMITS[kind], now), windowMs: counter.windowMs });
@@ -108,10 +119,22 @@ export class AttemptCounters extends DurableObject<Env> {
       if (value) puts[key] = value;
       else deletes.push(key);
     }
-    this.dirty.clear();
     const keys = Object.keys(puts);
-    for (let i = 0; i < keys.length; i += 128) await this.ctx.storage.put(Object.fromEntries(keys.slice(i, i + 128).map((k) => [k, puts[k]!])));
-    for (let i = 0; i < deletes.length; i += 128) await this.ctx.storage.delete(deletes.slice(i, i + 128));
+    // A key leaves `dirty` only once written (a failed write is retried by the next alarm),
+    // and only if no attempt changed it again while the write was awaited.
+    const written = (batch: string[], values: Record<string, Stored | null>) => {
+      for (const key of batch) if (this.memory.get(key) === values[key]) this.dirty.delete(key);
+    };
+    for (let i = 0; i < keys.length; i += 128) {
+      const batch = keys.slice(i, i + 128);
+      await this.ctx.storage.put(Object.fromEntries(batch.map((k) => [k, puts[k]!])));
+      written(batch, puts);
+    }
+    for (let i = 0; i < deletes.length; i += 128) {
+      const batch = deletes.slice(i, i + 128);
+      await this.ctx.storage.delete(batch);
+      written(batch, Object.fromEntries(batch.map((k) => [k, null])));
+    }
     if (this.memory.size > MEMORY_CAP) for (const key of this.memory.keys()) if (!this.dirty.has(key) && this.memory.size > MEMORY_CAP / 2) this.memory.delete(key);
   }
 

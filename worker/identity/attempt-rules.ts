@@ -7,8 +7,10 @@
  * - pair: the account from this address, 10 failures. What a guesser at one address meets,
  *   and the only one the owner's own address shares with them.
  * - account: the account from every address, 100 failures. Bounds a guesser spread over
- *   many addresses; since each address adds at most its pair's 10, locking the owner out
- *   takes at least ten addresses.
+ *   many addresses; since each address adds at most its pair's 10, filling it takes at
+ *   least ten addresses. It is waived for a KNOWN address, one the account signed in from
+ *   within KNOWN_ADDRESS_MS, so a distributed guesser cannot lock the owner out of the
+ *   addresses they use (their pair counter still applies).
  * - address: this address against every account, 100 failures (credential stuffing).
  * An attempt is counted before the password is checked, so parallel guesses cannot all slip
  * under a limit; a refused attempt is not counted, so hammering a refusal renews nothing and
@@ -27,6 +29,14 @@ export const ATTEMPT_LIMITS = {
   account: { max: 100, windowMs: WINDOW_MS },
   address: { max: 100, windowMs: WINDOW_MS },
 } as const satisfies Record<string, Rule>;
+
+/** How long a successful sign-in makes its address known to the account. */
+export const KNOWN_ADDRESS_MS = 30 * 24 * 3600_000;
+
+/** Whether a known-address record (written by a success) still stands at `now`. */
+export function stillKnown(record: { start: number; windowMs: number } | null | undefined, now: number): boolean {
+  return !!record && record.start + record.windowMs > now;
+}
 
 /** A fixed window: when it began, and how many attempts it has counted. */
 export interface Counter {

@@ -41,10 +41,18 @@ async function counters(env: Env, key: string) {
   return env.ATTEMPTS.get(env.ATTEMPTS.idFromName(`${key.slice(0, 4)}:${shardOf(await sha256Hex(key))}`));
 }
 
-/** The account-side counters: this account from this address, and from everywhere. */
+/** Where a success records `address` as known to the account (attempt-rules KNOWN_ADDRESS_MS). */
+function knownAddressKey(keys: AttemptKeys, address: string): string {
+  return `${keys.account}known:${address}`;
+}
+
+/**
+ * The account-side counters: this account from everywhere (waived for an address the
+ * account signed in from lately), and from this address.
+ */
 function accountCounters(keys: AttemptKeys, address: string): CounterKey[] {
   return [
-    { key: `${keys.account}*`, kind: "account" },
+    { key: `${keys.account}*`, kind: "account", waivedBy: knownAddressKey(keys, address) },
     { key: `${keys.account}${address}`, kind: "pair" },
   ];
 }
@@ -61,14 +69,14 @@ export async function countAccountAttempt(env: Env, keys: AttemptKeys, address: 
 }
 
 /**
- * A successful sign-in: this address's lock on the account is lifted, and the account-wide
- * and address counters get this attempt back. The account-wide count is not cleared, so
+ * A successful sign-in: this address's lock on the account is lifted, the address becomes
+ * known to the account, and the account-wide and address counters get this attempt back. The account-wide count is not cleared, so
  * the owner signing in does not hand a distributed guesser a fresh budget.
  */
 export async function forgiveAttempt(env: Env, keys: AttemptKeys, address: string, now: number): Promise<void> {
   const [account, pair] = accountCounters(keys, address);
   await Promise.all([
-    (await counters(env, keys.account)).forgive([pair!.key], [account!], now),
+    (await counters(env, keys.account)).forgive([pair!.key], [account!], now, [knownAddressKey(keys, address)]),
     (await counters(env, keys.address)).forgive([], [{ key: keys.address, kind: "address" }], now),
   ]);
 }

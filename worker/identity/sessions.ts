@@ -131,6 +131,15 @@ export async function sessionByToken(
 /** The scheduled purge's selection (worker/ops/purge.ts): sessions past `expires_at` (?1); Kinvey tokens without one stay. */
 export const EXPIRED_SESSION_ROWS = "SELECT rowid FROM sessions WHERE expires_at < ?1";
 
+/**
+ * The purge's selection of Kinvey tokens idle past the app's `kinvey_session_idle_seconds`
+ * (`idleSeconds`: SQL over the app row `a`) at ?1. Their lookup already refuses them; an
+ * absolutely expired token is refused too, so it is no longer touched and goes idle as well.
+ */
+export function idleKinveySessionRows(idleSeconds: string): string {
+  return `SELECT s.rowid FROM apps a CROSS JOIN sessions s WHERE s.app_id = a.id AND s.kind = 'kinvey' AND s.last_seen_at < ?1 - ${idleSeconds} * 1000 AND s.expires_at IS NULL`;
+}
+
 export function deleteSessionStatement(env: Env, appId: string, sessionId: string): D1PreparedStatement {
   return env.DB.prepare("DELETE FROM sessions WHERE app_id = ? AND id = ?").bind(appId, sessionId);
 }

@@ -7,7 +7,7 @@
  */
 import type { Env } from "../env";
 import { unusedDynamicClientRows } from "../identity/clients";
-import { EXPIRED_SESSION_ROWS } from "../identity/sessions";
+import { EXPIRED_SESSION_ROWS, idleKinveySessionRows } from "../identity/sessions";
 import { DEFAULT_SETTINGS } from "../tenancy/settings";
 import { runBoundedDelete } from "../util/bounded-delete";
 import { DAY_MS, PURGE_BATCH, purgeCutoffs } from "./rules";
@@ -19,7 +19,7 @@ interface Rule {
   params: unknown[];
 }
 
-const setting = (key: "event_retention_days" | "refresh_absolute_ttl" | "registration_client_ttl") => `coalesce(json_extract(a.settings, '$.${key}'), ${DEFAULT_SETTINGS[key]})`;
+const setting = (key: "event_retention_days" | "refresh_absolute_ttl" | "registration_client_ttl" | "kinvey_session_idle_seconds") => `coalesce(json_extract(a.settings, '$.${key}'), ${DEFAULT_SETTINGS[key]})`;
 
 function rules(now: number): Rule[] {
   const cut = purgeCutoffs(now);
@@ -30,6 +30,7 @@ function rules(now: number): Rule[] {
     simple("auth_codes", "auth_codes", "expires_at < ?", cut.authCodes),
     // SQL on sessions and clients stays in identity/, their stores.
     { name: "sessions", table: "sessions", rows: EXPIRED_SESSION_ROWS, params: [cut.sessions] },
+    { name: "sessions.kinvey_idle", table: "sessions", rows: idleKinveySessionRows(setting("kinvey_session_idle_seconds")), params: [now] },
     simple("webauthn_challenges", "webauthn_challenges", "expires_at < ?", cut.challenges),
     simple("upstream_states", "upstream_states", "expires_at < ?", cut.challenges),
     simple("one_time_tokens", "one_time_tokens", "expires_at < ?", cut.oneTime),
