@@ -55,6 +55,8 @@ export class AttemptCounters extends DurableObject<Env> {
       const i = applied.indexOf(k);
       return i >= 0 ? decision.next[i]!.count : current(this.memory.get(k.key), ATTEMPT_LIMITS[k.kind], now).count;
     });
+    // Refused attempts load keys without dirtying any, so no flush would ever trim them.
+    this.trim();
     return { wait: decision.wait, counts };
   }
 
@@ -135,7 +137,13 @@ export class AttemptCounters extends DurableObject<Env> {
       await this.ctx.storage.delete(batch);
       written(batch, Object.fromEntries(batch.map((k) => [k, null])));
     }
-    if (this.memory.size > MEMORY_CAP) for (const key of this.memory.keys()) if (!this.dirty.has(key) && this.memory.size > MEMORY_CAP / 2) this.memory.delete(key);
+    this.trim();
+  }
+
+  /** Past MEMORY_CAP, forgets the oldest counters that storage already holds (or knows absent). */
+  private trim(): void {
+    if (this.memory.size <= MEMORY_CAP) return;
+    for (const key of this.memory.keys()) if (!this.dirty.has(key) && this.memory.size > MEMORY_CAP / 2) this.memory.delete(key);
   }
 
   private async flushSoon(): Promise<void> {
