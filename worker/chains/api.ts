@@ -160,24 +160,21 @@ export const CHAINS_RETRY_AFTER = 1;
  * A refusal that remains is a 503 with Retry-After in the face's format, never a 500.
  */
 export async function callChains<T>(call: () => Promise<T>, repeatable: boolean): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (!isRuntimeRefusal(err)) throw err;
-    if (repeatable && !(err as { overloaded?: boolean }).overloaded) {
-      try {
-        return await call();
-      } catch (again) {
-        if (!isRuntimeRefusal(again)) throw again;
-      }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const refusal = runtimeRefusal(err);
+      if (!refusal) throw err;
+      if (attempt > 1 || !repeatable || refusal.overloaded) throw new RequestError("unavailable", "The token service is busy; retry shortly.", CHAINS_RETRY_AFTER);
     }
-    throw new RequestError("unavailable", "The token service is busy; retry shortly.", CHAINS_RETRY_AFTER);
   }
 }
 
-function isRuntimeRefusal(err: unknown): boolean {
+/** The runtime's flags when `err` is its refusal of a Durable Object call, else null. */
+function runtimeRefusal(err: unknown): { retryable?: boolean; overloaded?: boolean } | null {
   const e = err as { retryable?: boolean; overloaded?: boolean } | null;
-  return typeof e === "object" && e !== null && (e.retryable === true || e.overloaded === true);
+  return typeof e === "object" && e !== null && (e.retryable === true || e.overloaded === true) ? e : null;
 }
 
 /** The token's parts when it is a well-formed token of this app whose chain id is authentic; else null. */

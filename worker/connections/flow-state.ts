@@ -6,33 +6,13 @@
  * recomputed without the browser's own cookie: a state carried to another browser is useless.
  */
 import type { Env } from "../env";
-import { base64url, randomToken, sha256Hex } from "../util/crypto";
+import { base64url, derivedHmacKey, hmacSha256, randomToken, sha256Hex } from "../util/crypto";
 
 export const STATE_TTL_MS = 10 * 60_000;
 const STATE = /^[A-Za-z0-9_-]{43}$/;
 
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function flowKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("latch/upstream/v1"), info: new Uint8Array() },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
-    })();
-    keys.set(secret, key);
-  }
-  return key;
-}
-
 async function mac(env: Env, text: string): Promise<string> {
-  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await flowKey(env.KEY_ENCRYPTION_SECRET), new TextEncoder().encode(text))));
+  return base64url(await hmacSha256(await derivedHmacKey(env.KEY_ENCRYPTION_SECRET, "latch/upstream/v1"), text));
 }
 
 export interface FlowSecrets {

@@ -11,7 +11,7 @@ import { readCookie } from "../sessions/cookies";
 import { csrfToken, csrfValid, preLoginValue } from "../sessions/csrf";
 import { hostName } from "../tenancy/apps";
 import { requestHost } from "../tenancy/host";
-import { base64url, randomToken, timingSafeEqual } from "../util/crypto";
+import { base64url, derivedHmacKey, hmacSha256, randomToken, timingSafeEqual } from "../util/crypto";
 
 export const CONSOLE_COOKIE = "latch_console";
 export const CONSOLE_TTL_S = 8 * 3600;
@@ -29,30 +29,8 @@ export function isConsoleHost(env: Pick<Env, "BASE_HOST">, host: string): boolea
   return hostName(host) === hostName(env.BASE_HOST);
 }
 
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function cookieKey(env: Env): Promise<CryptoKey> {
-  const id = `${env.KEY_ENCRYPTION_SECRET}\u0000${env.ADMIN_TOKEN}`;
-  let key = keys.get(id);
-  if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.KEY_ENCRYPTION_SECRET), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("latch/console/v1"), info: new TextEncoder().encode(env.ADMIN_TOKEN) },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
-    })();
-    keys.clear();
-    keys.set(id, key);
-  }
-  return key;
-}
-
 async function mac(env: Env, payload: string): Promise<string> {
-  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await cookieKey(env), new TextEncoder().encode(payload))));
+  return base64url(await hmacSha256(await derivedHmacKey(env.KEY_ENCRYPTION_SECRET, "latch/console/v1", env.ADMIN_TOKEN), payload));
 }
 
 /** A signed cookie value for a new console session, valid CONSOLE_TTL_S from `now`. */

@@ -88,6 +88,22 @@ export function Form(props: { action: string; csrf: string; children: Child; inl
   );
 }
 
+/** A table with one header row; the children are its body's rows. */
+export function Table(props: { head: string[]; children: Child }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          {props.head.map((label) => (
+            <th>{label}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
+
 /** A page; secrets on it are never cached (PAGE_HEADERS: no-store). */
 export function consolePage(node: unknown, status = 200, headers: Record<string, string | string[]> = {}): Promise<Response> {
   return htmlPage(node, status, { ...SCRIPT_PAGE_HEADERS, ...headers });

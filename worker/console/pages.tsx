@@ -10,7 +10,7 @@ import type { Client } from "../identity/clients";
 import type { SessionRow } from "../identity/sessions";
 import type { UserRow } from "../identity/users";
 import type { AppView } from "../tenancy/app-admin";
-import { ConsoleLayout, Form } from "./layout";
+import { ConsoleLayout, Form, Table } from "./layout";
 
 export interface Messages {
   error?: string;
@@ -53,30 +53,20 @@ export function AppsPage(props: Messages & { csrf: string; apps: AppView[] }) {
     <ConsoleLayout title="Apps" csrf={props.csrf} error={props.error} notice={props.notice}>
       <section>
         <h1>Apps</h1>
-        <table>
-          <thead>
+        <Table head={["Name", "Slug", "Issuer", "Mode"]}>
+          {props.apps.map((a) => (
             <tr>
-              <th>Name</th>
-              <th>Slug</th>
-              <th>Issuer</th>
-              <th>Mode</th>
+              <td>
+                <a href={`/console/apps/${a.id}`}>{a.name}</a>
+              </td>
+              <td class="mono">{a.slug}</td>
+              <td class="mono">{a.issuer}</td>
+              <td>
+                <span class="badge">{a.mode}</span>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {props.apps.map((a) => (
-              <tr>
-                <td>
-                  <a href={`/console/apps/${a.id}`}>{a.name}</a>
-                </td>
-                <td class="mono">{a.slug}</td>
-                <td class="mono">{a.issuer}</td>
-                <td>
-                  <span class="badge">{a.mode}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       </section>
       <section>
         <h2>Create an app</h2>
@@ -171,26 +161,16 @@ export function AppPage(props: Messages & { csrf: string; app: AppView; clients:
       </section>
       <section>
         <h2>Clients</h2>
-        <table>
-          <thead>
+        <Table head={["Name", "Client id", "Type", "Registration"]}>
+          {props.clients.map((cl) => (
             <tr>
-              <th>Name</th>
-              <th>Client id</th>
-              <th>Type</th>
-              <th>Registration</th>
+              <td>{cl.registration === "operator" ? <a href={`${base}/clients/${cl.id}`}>{cl.name}</a> : cl.name}</td>
+              <td class="mono">{cl.id}</td>
+              <td>{cl.type}</td>
+              <td>{cl.registration}</td>
             </tr>
-          </thead>
-          <tbody>
-            {props.clients.map((cl) => (
-              <tr>
-                <td>{cl.registration === "operator" ? <a href={`${base}/clients/${cl.id}`}>{cl.name}</a> : cl.name}</td>
-                <td class="mono">{cl.id}</td>
-                <td>{cl.type}</td>
-                <td>{cl.registration}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <h2 style="margin-top:20px">Create a client</h2>
         <Form action={`${base}/clients`} csrf={props.csrf}>
           <div class="row">
@@ -293,30 +273,19 @@ export function UsersPage(props: Messages & { csrf: string; app: AppView; q: str
         </form>
       </section>
       <section>
-        <table>
-          <thead>
+        <Table head={["Username", "Email", "Status", "Created", "Last sign-in"]}>
+          {props.users.map((u) => (
             <tr>
-              <th>Username</th>
-              <th>Email</th>
-              <th>Status</th>
-              <th>Created</th>
-              <th>Last sign-in</th>
+              <td>
+                <a href={`${base}/${u.id}`}>{u.username}</a>
+              </td>
+              <td>{u.email ?? "—"}</td>
+              <td>{u.status}</td>
+              <td>{when(u.created_at)}</td>
+              <td>{when(u.last_login_at)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {props.users.map((u) => (
-              <tr>
-                <td>
-                  <a href={`${base}/${u.id}`}>{u.username}</a>
-                </td>
-                <td>{u.email ?? "—"}</td>
-                <td>{u.status}</td>
-                <td>{when(u.created_at)}</td>
-                <td>{when(u.last_login_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         {props.users.length === 0 ? <p class="muted">No users found.</p> : null}
       </section>
     </ConsoleLayout>
@@ -365,45 +334,34 @@ export function UserPage(props: Messages & { csrf: string; app: AppView; user: U
         <h2>
           Sessions and refresh chains (<span id="session-count">{count}</span>)
         </h2>
-        <table>
-          <thead>
+        <Table head={["Id", "Kind", "Started", "Expires", ""]}>
+          {props.sessions.map((s) => (
             <tr>
-              <th>Id</th>
-              <th>Kind</th>
-              <th>Started</th>
-              <th>Expires</th>
-              <th></th>
+              <td class="mono">{s.id}</td>
+              <td>{s.kind} session</td>
+              <td>{when(s.created_at)}</td>
+              <td>{when(s.expires_at)}</td>
+              <td>
+                <Form action={`${base}/sessions/${s.id}/end`} csrf={props.csrf} inline>
+                  <button type="submit">End</button>
+                </Form>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {props.sessions.map((s) => (
-              <tr>
-                <td class="mono">{s.id}</td>
-                <td>{s.kind} session</td>
-                <td>{when(s.created_at)}</td>
-                <td>{when(s.expires_at)}</td>
-                <td>
-                  <Form action={`${base}/sessions/${s.id}/end`} csrf={props.csrf} inline>
-                    <button type="submit">End</button>
-                  </Form>
-                </td>
-              </tr>
-            ))}
-            {props.chains.map((ch) => (
-              <tr>
-                <td class="mono">{ch.id}</td>
-                <td>refresh chain · client <span class="mono">{ch.clientId}</span></td>
-                <td>{when(ch.createdAt)}</td>
-                <td>{when(ch.expiresAt)}</td>
-                <td>
-                  <Form action={`${base}/sessions/${ch.id}/end`} csrf={props.csrf} inline>
-                    <button type="submit">End</button>
-                  </Form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+          {props.chains.map((ch) => (
+            <tr>
+              <td class="mono">{ch.id}</td>
+              <td>refresh chain · client <span class="mono">{ch.clientId}</span></td>
+              <td>{when(ch.createdAt)}</td>
+              <td>{when(ch.expiresAt)}</td>
+              <td>
+                <Form action={`${base}/sessions/${ch.id}/end`} csrf={props.csrf} inline>
+                  <button type="submit">End</button>
+                </Form>
+              </td>
+            </tr>
+          ))}
+        </Table>
         <Form action={`${base}/sessions/end`} csrf={props.csrf} confirm="End every session and refresh chain of this user?">
           <button type="submit" class="danger">
             End all sessions
@@ -440,66 +398,48 @@ export function RolesPage(props: Messages & { csrf: string; app: AppView; access
     <ConsoleLayout title="Roles and permissions" csrf={props.csrf} app={props.app} error={props.error} notice={props.notice}>
       <section>
         <h1>Roles</h1>
-        <table>
-          <thead>
+        <Table head={["Key", "Name", "Permissions"]}>
+          {props.access.roles.map((r) => (
             <tr>
-              <th>Key</th>
-              <th>Name</th>
-              <th>Permissions</th>
+              <td class="mono">{r.key}</td>
+              <td>{r.name}</td>
+              <td>
+                {r.permissions.map((p) => (
+                  <Form action={`${base}/roles/${r.id}/permissions`} csrf={props.csrf} inline>
+                    <input type="hidden" name="permission_id" value={p.id} />
+                    <input type="hidden" name="operation" value="delete" />
+                    <span class="mono">{p.key}</span> <button type="submit" title={`Revoke ${p.key}`}>×</button>
+                  </Form>
+                ))}
+                {props.access.permissions.length ? (
+                  <Form action={`${base}/roles/${r.id}/permissions`} csrf={props.csrf} inline>
+                    <input type="hidden" name="operation" value="add" />
+                    <select name="permission_id" aria-label={`Permission to grant to ${r.key}`} style="width:auto">
+                      {props.access.permissions.map((p) => (
+                        <option value={p.id}>{p.key}</option>
+                      ))}
+                    </select>{" "}
+                    <button type="submit">Grant</button>
+                  </Form>
+                ) : null}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {props.access.roles.map((r) => (
-              <tr>
-                <td class="mono">{r.key}</td>
-                <td>{r.name}</td>
-                <td>
-                  {r.permissions.map((p) => (
-                    <Form action={`${base}/roles/${r.id}/permissions`} csrf={props.csrf} inline>
-                      <input type="hidden" name="permission_id" value={p.id} />
-                      <input type="hidden" name="operation" value="delete" />
-                      <span class="mono">{p.key}</span> <button type="submit" title={`Revoke ${p.key}`}>×</button>
-                    </Form>
-                  ))}
-                  {props.access.permissions.length ? (
-                    <Form action={`${base}/roles/${r.id}/permissions`} csrf={props.csrf} inline>
-                      <input type="hidden" name="operation" value="add" />
-                      <select name="permission_id" aria-label={`Permission to grant to ${r.key}`} style="width:auto">
-                        {props.access.permissions.map((p) => (
-                          <option value={p.id}>{p.key}</option>
-                        ))}
-                      </select>{" "}
-                      <button type="submit">Grant</button>
-                    </Form>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <h2 style="margin-top:16px">Create a role</h2>
         <KeyedForm action={`${base}/roles`} csrf={props.csrf} what="role" />
       </section>
       <section>
         <h1>Permissions</h1>
-        <table>
-          <thead>
+        <Table head={["Key", "Name", "Description"]}>
+          {props.access.permissions.map((p) => (
             <tr>
-              <th>Key</th>
-              <th>Name</th>
-              <th>Description</th>
+              <td class="mono">{p.key}</td>
+              <td>{p.name}</td>
+              <td>{p.description ?? ""}</td>
             </tr>
-          </thead>
-          <tbody>
-            {props.access.permissions.map((p) => (
-              <tr>
-                <td class="mono">{p.key}</td>
-                <td>{p.name}</td>
-                <td>{p.description ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <h2 style="margin-top:16px">Create a permission</h2>
         <KeyedForm action={`${base}/permissions`} csrf={props.csrf} what="permission" />
       </section>
@@ -542,32 +482,20 @@ export function WebhooksPage(props: Messages & { csrf: string; app: AppView; eve
             </button>
           </Form>
           <h2 style="margin-top:16px">Latest deliveries</h2>
-          <table>
-            <thead>
+          <Table head={["Event", "Status", "Attempts", "Next attempt", "Last error", "Created"]}>
+            {deliveries.map((d) => (
               <tr>
-                <th>Event</th>
-                <th>Status</th>
-                <th>Attempts</th>
-                <th>Next attempt</th>
-                <th>Last error</th>
-                <th>Created</th>
+                <td>
+                  {d.event_type} <span class="mono muted">{d.event_id}</span>
+                </td>
+                <td>{d.status}</td>
+                <td>{d.attempts}</td>
+                <td>{d.status === "pending" ? when(d.next_attempt_at) : "—"}</td>
+                <td>{d.last_error ?? ""}</td>
+                <td>{when(d.created_at)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {deliveries.map((d) => (
-                <tr>
-                  <td>
-                    {d.event_type} <span class="mono muted">{d.event_id}</span>
-                  </td>
-                  <td>{d.status}</td>
-                  <td>{d.attempts}</td>
-                  <td>{d.status === "pending" ? when(d.next_attempt_at) : "—"}</td>
-                  <td>{d.last_error ?? ""}</td>
-                  <td>{when(d.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         </section>
       ))}
     </ConsoleLayout>
@@ -586,28 +514,17 @@ export function EventsPage(props: Messages & { csrf: string; app: AppView; type:
         </form>
       </section>
       <section>
-        <table>
-          <thead>
+        <Table head={["When", "Type", "Source", "User", "Data"]}>
+          {props.events.map((e) => (
             <tr>
-              <th>When</th>
-              <th>Type</th>
-              <th>Source</th>
-              <th>User</th>
-              <th>Data</th>
+              <td>{when(e.created_at)}</td>
+              <td>{e.type}</td>
+              <td>{e.source}</td>
+              <td class="mono">{e.user_id ?? "—"}</td>
+              <td class="mono">{e.data}</td>
             </tr>
-          </thead>
-          <tbody>
-            {props.events.map((e) => (
-              <tr>
-                <td>{when(e.created_at)}</td>
-                <td>{e.type}</td>
-                <td>{e.source}</td>
-                <td class="mono">{e.user_id ?? "—"}</td>
-                <td class="mono">{e.data}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       </section>
     </ConsoleLayout>
   );

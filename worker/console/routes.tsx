@@ -111,6 +111,16 @@ async function postedFields(c: ConsoleContext): Promise<Record<string, string>> 
   return Object.fromEntries(await readForm(c));
 }
 
+/** `action`'s response; when the action is refused, `page` again with the refusal's status and message. */
+async function orRefusal(action: () => Promise<Response>, page: (status: number, messages: Messages) => Promise<Response>): Promise<Response> {
+  try {
+    return await action();
+  } catch (err) {
+    const refusal = refusalOf(err);
+    return page(refusal.status, { error: refusal.message });
+  }
+}
+
 const listOf = (text: string | undefined) => (text ?? "").split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
 const wordsOf = (text: string | undefined) => (text ?? "").split(/[\s,]+/).filter(Boolean);
 
@@ -174,13 +184,13 @@ consoleRoutes.get("/apps", (c) => appsPage(c, 200, notice(c)));
 
 consoleRoutes.post("/apps", async (c) => {
   const body = await form(c);
-  try {
-    const created = await createApp(c.env, { name: body.name, slug: body.slug, custom_domain: body.custom_domain?.trim() || undefined });
-    return consolePage(<AppCreatedPage csrf={c.var.csrf} app={created} appSecret={created.app_secret} masterSecret={created.master_secret} />, 201);
-  } catch (err) {
-    const refusal = refusalOf(err);
-    return appsPage(c, refusal.status, { error: refusal.message });
-  }
+  return orRefusal(
+    async () => {
+      const created = await createApp(c.env, { name: body.name, slug: body.slug, custom_domain: body.custom_domain?.trim() || undefined });
+      return consolePage(<AppCreatedPage csrf={c.var.csrf} app={created} appSecret={created.app_secret} masterSecret={created.master_secret} />, 201);
+    },
+    (status, messages) => appsPage(c, status, messages),
+  );
 });
 
 async function appOf(c: ConsoleContext): Promise<App> {
@@ -197,20 +207,25 @@ consoleRoutes.get("/apps/:id", async (c) => appPage(c, await appOf(c), 200, noti
 consoleRoutes.post("/apps/:id", async (c) => {
   const app = await appOf(c);
   const body = await form(c);
-  try {
-    let settings: unknown;
-    try {
-      settings = body.settings?.trim() ? JSON.parse(body.settings) : undefined;
-    } catch {
-      throw new Refusal("settings must be a JSON object.", 400);
-    }
-    await updateApp(c.env, app.id, { name: body.name, custom_domain: body.custom_domain?.trim() || null, ...(settings === undefined ? {} : { settings }) });
-  } catch (err) {
-    const refusal = refusalOf(err);
-    return appPage(c, app, refusal.status, { error: refusal.message });
-  }
-  return c.redirect(`/console/apps/${app.id}?done=saved`, 303);
+  return orRefusal(
+    async () => {
+      const settings = settingsOf(body.settings);
+      await updateApp(c.env, app.id, { name: body.name, custom_domain: body.custom_domain?.trim() || null, ...(settings === undefined ? {} : { settings }) });
+      return c.redirect(`/console/apps/${app.id}?done=saved`, 303);
+    },
+    (status, messages) => appPage(c, app, status, messages),
+  );
 });
+
+/** The settings field: absent or blank is no change; anything else must parse (updateApp validates it). */
+function settingsOf(text: string | undefined): unknown {
+  if (!text?.trim()) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Refusal("settings must be a JSON object.", 400);
+  }
+}
 
 consoleRoutes.post("/apps/:id/keys/rotate", async (c) => {
   const app = await appOf(c);
@@ -241,14 +256,14 @@ async function clientOf(c: ConsoleContext, app: App): Promise<Client> {
 consoleRoutes.post("/apps/:id/clients", async (c) => {
   const app = await appOf(c);
   const body = await form(c);
-  try {
-    const created = await createClient(c.env, app.id, { name: body.name, type: body.type, ...clientInput(body) });
-    const client = (await clientById(c.env, app.id, created.client_id))!;
-    return clientPage(c, app, client, 201, { notice: "Client created.", secret: created.client_secret });
-  } catch (err) {
-    const refusal = refusalOf(err);
-    return appPage(c, app, refusal.status, { error: refusal.message });
-  }
+  return orRefusal(
+    async () => {
+      const created = await createClient(c.env, app.id, { name: body.name, type: body.type, ...clientInput(body) });
+      const client = (await clientById(c.env, app.id, created.client_id))!;
+      return clientPage(c, app, client, 201, { notice: "Client created.", secret: created.client_secret });
+    },
+    (status, messages) => appPage(c, app, status, messages),
+  );
 });
 
 consoleRoutes.get("/apps/:id/clients/:clientId", async (c) => {
@@ -260,13 +275,13 @@ consoleRoutes.post("/apps/:id/clients/:clientId", async (c) => {
   const app = await appOf(c);
   const client = await clientOf(c, app);
   const body = await form(c);
-  try {
-    await updateClient(c.env, app.id, client.id, { name: body.name, ...clientInput(body) });
-  } catch (err) {
-    const refusal = refusalOf(err);
-    return clientPage(c, app, client, refusal.status, { error: refusal.message });
-  }
-  return c.redirect(`/console/apps/${app.id}/clients/${client.id}?done=client-saved`, 303);
+  return orRefusal(
+    async () => {
+      await updateClient(c.env, app.id, client.id, { name: body.name, ...clientInput(body) });
+      return c.redirect(`/console/apps/${app.id}/clients/${client.id}?done=client-saved`, 303);
+    },
+    (status, messages) => clientPage(c, app, client, status, messages),
+  );
 });
 
 consoleRoutes.post("/apps/:id/clients/:clientId/delete", async (c) => {
@@ -325,13 +340,13 @@ consoleRoutes.post("/apps/:id/users/:userId/password", async (c) => {
   const app = await appOf(c);
   const user = await userOf(c, app);
   const body = await form(c);
-  try {
-    await setUserPassword(c.env, app, user, body.password ?? "", OPERATOR_CONSOLE);
-  } catch (err) {
-    const refusal = refusalOf(err);
-    return userPage(c, app, user, refusal.status, { error: refusal.message });
-  }
-  return c.redirect(userUrl(app, user, "password-set"), 303);
+  return orRefusal(
+    async () => {
+      await setUserPassword(c.env, app, user, body.password ?? "", OPERATOR_CONSOLE);
+      return c.redirect(userUrl(app, user, "password-set"), 303);
+    },
+    (status, messages) => userPage(c, app, user, status, messages),
+  );
 });
 
 consoleRoutes.post("/apps/:id/users/:userId/sessions/end", async (c) => {
@@ -364,13 +379,13 @@ for (const kind of ["role", "permission"] as const) {
     const app = await appOf(c);
     const body = await form(c);
     const create = kind === "role" ? createRole : createPermission;
-    try {
-      await create(c.env, app.id, { key: body.key ?? "", name: body.name ?? "", description: body.description ?? null }, OPERATOR_CONSOLE.source);
-    } catch (err) {
-      const refusal = refusalOf(err);
-      return rolesPage(c, app, refusal.status, { error: refusal.message });
-    }
-    return c.redirect(`/console/apps/${app.id}/roles?done=${kind}-created`, 303);
+    return orRefusal(
+      async () => {
+        await create(c.env, app.id, { key: body.key ?? "", name: body.name ?? "", description: body.description ?? null }, OPERATOR_CONSOLE.source);
+        return c.redirect(`/console/apps/${app.id}/roles?done=${kind}-created`, 303);
+      },
+      (status, messages) => rolesPage(c, app, status, messages),
+    );
   });
 }
 
@@ -380,13 +395,14 @@ consoleRoutes.post("/apps/:id/roles/:roleId/permissions", async (c) => {
   if (!role) throw new Refusal(`No role with id ${c.req.param("roleId")}.`, 404);
   const body = await form(c);
   const id = body.permission_id ?? "";
-  try {
-    await changeRolePermissions(c.env, app.id, role, body.operation === "delete" ? [] : [id], body.operation === "delete" ? [id] : [], OPERATOR_CONSOLE.source);
-  } catch (err) {
-    const refusal = refusalOf(err);
-    return rolesPage(c, app, refusal.status, { error: refusal.message });
-  }
-  return c.redirect(`/console/apps/${app.id}/roles?done=role-permissions`, 303);
+  const revoke = body.operation === "delete";
+  return orRefusal(
+    async () => {
+      await changeRolePermissions(c.env, app.id, role, revoke ? [] : [id], revoke ? [id] : [], OPERATOR_CONSOLE.source);
+      return c.redirect(`/console/apps/${app.id}/roles?done=role-permissions`, 303);
+    },
+    (status, messages) => rolesPage(c, app, status, messages),
+  );
 });
 
 async function webhooksPage(c: ConsoleContext, app: App, status: number, messages: Messages) {
@@ -400,13 +416,13 @@ consoleRoutes.get("/apps/:id/webhooks", async (c) => webhooksPage(c, await appOf
 consoleRoutes.post("/apps/:id/webhooks", async (c) => {
   const app = await appOf(c);
   const body = await form(c);
-  try {
-    await createWebhook(c.env, app.id, { name: body.name ?? "", endpoint: (body.endpoint ?? "").trim(), eventTypes: wordsOf(body.event_types), description: null });
-  } catch (err) {
-    const refusal = refusalOf(err);
-    return webhooksPage(c, app, refusal.status, { error: refusal.message });
-  }
-  return c.redirect(`/console/apps/${app.id}/webhooks?done=webhook-created`, 303);
+  return orRefusal(
+    async () => {
+      await createWebhook(c.env, app.id, { name: body.name ?? "", endpoint: (body.endpoint ?? "").trim(), eventTypes: wordsOf(body.event_types), description: null });
+      return c.redirect(`/console/apps/${app.id}/webhooks?done=webhook-created`, 303);
+    },
+    (status, messages) => webhooksPage(c, app, status, messages),
+  );
 });
 
 consoleRoutes.post("/apps/:id/webhooks/:webhookId/delete", async (c) => {

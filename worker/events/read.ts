@@ -1,5 +1,6 @@
 /** The event log, read side: shared by the management API (manage/events.ts) and the operator console. */
 import type { Env } from "../env";
+import { Where } from "../util/where";
 
 export interface EventRow {
   id: string;
@@ -17,22 +18,12 @@ export async function listEvents(
   appId: string,
   filter: { type?: string; userId?: string; after?: { createdAt: number; id: string } | null; limit: number },
 ): Promise<EventRow[]> {
-  const where = ["app_id = ?"];
-  const params: unknown[] = [appId];
-  if (filter.type) {
-    where.push("type = ?");
-    params.push(filter.type);
-  }
-  if (filter.userId) {
-    where.push("user_id = ?");
-    params.push(filter.userId);
-  }
-  if (filter.after) {
-    where.push("(created_at < ? OR (created_at = ? AND id < ?))");
-    params.push(filter.after.createdAt, filter.after.createdAt, filter.after.id);
-  }
-  const { results } = await env.DB.prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`)
-    .bind(...params, filter.limit)
+  const where = new Where("app_id = ?", appId);
+  if (filter.type) where.and("type = ?", filter.type);
+  if (filter.userId) where.and("user_id = ?", filter.userId);
+  if (filter.after) where.and("(created_at < ? OR (created_at = ? AND id < ?))", filter.after.createdAt, filter.after.createdAt, filter.after.id);
+  const { results } = await env.DB.prepare(`SELECT * FROM events WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ?`)
+    .bind(...where.params, filter.limit)
     .all<EventRow>();
   return results;
 }

@@ -6,6 +6,7 @@
 import { isDevelopment, type Env } from "../env";
 import { endpointProblem } from "./endpoint";
 import { randomId } from "../util/crypto";
+import { Where } from "../util/where";
 import { isEventType } from "./log";
 import { clearWebhookCache } from "./outbox";
 
@@ -50,21 +51,14 @@ export async function deliveriesOf(
   webhookId: string,
   options: { status?: string; after?: { createdAt: number; id: string } | null; limit: number },
 ): Promise<DeliveryRow[]> {
-  const where = ["d.app_id = ?", "d.webhook_id = ?"];
-  const params: unknown[] = [appId, webhookId];
-  if (options.status) {
-    where.push("d.status = ?");
-    params.push(options.status);
-  }
-  if (options.after) {
-    where.push("(d.created_at < ? OR (d.created_at = ? AND d.id < ?))");
-    params.push(options.after.createdAt, options.after.createdAt, options.after.id);
-  }
+  const where = new Where("d.app_id = ? AND d.webhook_id = ?", appId, webhookId);
+  if (options.status) where.and("d.status = ?", options.status);
+  if (options.after) where.and("(d.created_at < ? OR (d.created_at = ? AND d.id < ?))", options.after.createdAt, options.after.createdAt, options.after.id);
   const { results } = await env.DB.prepare(
     `SELECT d.*, e.type AS event_type FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
-      WHERE ${where.join(" AND ")} ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
+      WHERE ${where} ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
   )
-    .bind(...params, options.limit)
+    .bind(...where.params, options.limit)
     .all<DeliveryRow>();
   return results;
 }

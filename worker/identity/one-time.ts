@@ -7,7 +7,7 @@
  * both win. The rules (lifetimes, limits) are in worker/recovery/rules.ts.
  */
 import type { Env } from "../env";
-import { hex, randomId } from "../util/crypto";
+import { derivedHmacKey, hex, hmacSha256, randomId } from "../util/crypto";
 
 export type OneTimeKind = "password_reset" | "email_verification" | "email_code";
 
@@ -28,31 +28,9 @@ export interface OneTimeRow {
   consumed_at: number | null;
 }
 
-const encoder = new TextEncoder();
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-function digestKey(secret: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode("latch/one-time/v1"), info: new Uint8Array() },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
-    })();
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
-
 /** HMAC-SHA-256 (hex) of `parts` under the deployment's one-time key: secrets, bindings, subjects. */
 export async function oneTimeDigest(env: Pick<Env, "KEY_ENCRYPTION_SECRET">, ...parts: string[]): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", await digestKey(env.KEY_ENCRYPTION_SECRET), encoder.encode(parts.join("\u0000")));
-  return hex(new Uint8Array(mac));
+  return hex(await hmacSha256(await derivedHmacKey(env.KEY_ENCRYPTION_SECRET, "latch/one-time/v1"), parts.join("\u0000")));
 }
 
 export function newOneTimeId(): string {

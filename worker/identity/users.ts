@@ -19,6 +19,7 @@ import type { Env } from "../env";
 import { eventStatement, type EventSource } from "../events/log";
 import type { App } from "../tenancy/apps";
 import { randomId } from "../util/crypto";
+import { Where } from "../util/where";
 import { displayEmail, identifierKey } from "./identifiers";
 import { hashPassword, passwordParams } from "./password";
 
@@ -314,20 +315,15 @@ export interface UserFilter {
 
 /** Users matching every given filter, oldest first. Field names are checked by the caller. */
 export async function findUsers(env: Env, appId: string, filter: UserFilter): Promise<UserRow[]> {
-  const where = ["app_id = ?"];
-  const params: unknown[] = [appId];
-  const add = (condition: string, ...values: unknown[]) => {
-    where.push(condition);
-    params.push(...values);
-  };
-  if (filter.activeOnly) add("status = 'active'");
-  if (filter.id !== undefined) add("id = ?", filter.id);
-  if (filter.username !== undefined) add("username_key = ?", identifierKey(filter.username));
-  if (filter.email !== undefined) add("email_key = ?", identifierKey(filter.email));
-  for (const [field, value] of Object.entries(filter.profile ?? {})) add("json_extract(profile, ?) = ?", `$.${field}`, typeof value === "boolean" ? Number(value) : value);
-  if (filter.after) add("(created_at > ? OR (created_at = ? AND id > ?))", filter.after.createdAt, filter.after.createdAt, filter.after.id);
-  const { results } = await env.DB.prepare(`SELECT * FROM users WHERE ${where.join(" AND ")} ORDER BY created_at, id LIMIT ?`)
-    .bind(...params, filter.limit)
+  const where = new Where("app_id = ?", appId);
+  if (filter.activeOnly) where.and("status = 'active'");
+  if (filter.id !== undefined) where.and("id = ?", filter.id);
+  if (filter.username !== undefined) where.and("username_key = ?", identifierKey(filter.username));
+  if (filter.email !== undefined) where.and("email_key = ?", identifierKey(filter.email));
+  for (const [field, value] of Object.entries(filter.profile ?? {})) where.and("json_extract(profile, ?) = ?", `$.${field}`, typeof value === "boolean" ? Number(value) : value);
+  if (filter.after) where.and("(created_at > ? OR (created_at = ? AND id > ?))", filter.after.createdAt, filter.after.createdAt, filter.after.id);
+  const { results } = await env.DB.prepare(`SELECT * FROM users WHERE ${where} ORDER BY created_at, id LIMIT ?`)
+    .bind(...where.params, filter.limit)
     .all<UserRow>();
   return results;
 }

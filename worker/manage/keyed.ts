@@ -3,25 +3,14 @@
  * validation, views and paged listing.
  */
 import { ApiError } from "../http/errors";
-import { AccessKeyTakenError } from "../identity/access-admin";
+import { ACCESS_KEY, AccessKeyTakenError, type KeyedRow } from "../identity/access-admin";
 import { bad, notFound, text, type ManageContext } from "./context";
 import { pageOf, parsePage } from "./paging";
-
-export interface KeyedRow {
-  id: string;
-  app_id: string;
-  key: string;
-  name: string;
-  description: string | null;
-  created_at: number;
-}
-
-const KEY = /^[A-Za-z0-9_:.\-]{1,128}$/;
 
 export function keyOf(body: Record<string, unknown>, required: boolean): string | undefined {
   const key = body.key;
   if (key === undefined && !required) return undefined;
-  if (typeof key !== "string" || !KEY.test(key)) bad("key must be 1 to 128 characters of A-Z, a-z, 0-9, _ : . -");
+  if (typeof key !== "string" || !ACCESS_KEY.test(key)) bad("key must be 1 to 128 characters of A-Z, a-z, 0-9, _ : . -");
   return key;
 }
 

@@ -9,7 +9,8 @@ import { readJsonObject } from "../http/body";
 import { createPermission } from "../identity/access-admin";
 import { bumpClaimsStatement, HOLDS_PERMISSION, invalidateClaims, usersWithPermission } from "../identity/claim-holders";
 import { need, ok, onlyKeys, text, type ManageEnv } from "./context";
-import { conflictOnKey, descriptionOf, keyedView, keyOf, listPage, loadKeyed, type KeyedRow } from "./keyed";
+import { conflictOnKey, descriptionOf, keyedView, keyOf, listPage, loadKeyed } from "./keyed";
+import type { KeyedRow } from "../identity/access-admin";
 
 export const permissionRoutes = new Hono<ManageEnv>();
 

@@ -12,7 +12,8 @@ import { userById } from "../identity/users";
 import { bumpUserClaimsStatement, invalidateClaims } from "../identity/claim-holders";
 import { bad, need, notFound, ok, onlyKeys, type ManageContext, type ManageEnv } from "./context";
 import { flagValue, loadFlag, wireType, type FlagRow } from "./feature-flags";
-import { keyedView, listPage, loadKeyed, type KeyedRow } from "./keyed";
+import { keyedView, listPage, loadKeyed } from "./keyed";
+import type { KeyedRow } from "../identity/access-admin";
 
 export const userAccessRoutes = new Hono<ManageEnv>();
 

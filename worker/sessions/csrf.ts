@@ -5,35 +5,14 @@
  */
 import type { Context } from "hono";
 import type { Env } from "../env";
-import { base64url, randomToken, timingSafeEqual } from "../util/crypto";
+import { base64url, derivedHmacKey, hmacSha256, randomToken, timingSafeEqual } from "../util/crypto";
 import { csrfCookie, csrfCookieName, readCookie } from "./cookies";
 
 export const CSRF_COOKIE_MAX_AGE = 3600;
 const VALUE = /^[A-Za-z0-9_-]{43}$/;
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-function csrfKey(secret: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("latch/csrf/v1"), info: new Uint8Array() },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
-    })();
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
-
 export async function csrfToken(env: Env, appId: string, cookieValue: string): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", await csrfKey(env.KEY_ENCRYPTION_SECRET), new TextEncoder().encode(`${appId}.${cookieValue}`));
-  return base64url(new Uint8Array(mac));
+  return base64url(await hmacSha256(await derivedHmacKey(env.KEY_ENCRYPTION_SECRET, "latch/csrf/v1"), `${appId}.${cookieValue}`));
 }
 
 /** The request's pre-login cookie value, when it has a well-formed one. */

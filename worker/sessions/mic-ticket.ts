@@ -7,33 +7,13 @@
  * form post carries an Origin, which /oauth2/auth refuses before it looks at any ticket.
  */
 import type { Env } from "../env";
-import { base64url, timingSafeEqual } from "../util/crypto";
+import { base64url, derivedHmacKey, hmacSha256, timingSafeEqual } from "../util/crypto";
 
 const TTL_MS = 10 * 60_000;
 const TICKET = /^(\d{13})\.([A-Za-z0-9_-]{43})$/;
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function ticketKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("latch/mic-ticket/v1"), info: new Uint8Array() },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
-    })();
-    keys.set(secret, key);
-  }
-  return key;
-}
-
 async function mac(env: Env, appId: string, clientId: string, redirectUri: string, expires: number): Promise<string> {
   const text = JSON.stringify([appId, clientId, redirectUri, expires]);
-  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await ticketKey(env.KEY_ENCRYPTION_SECRET), new TextEncoder().encode(text))));
+  return base64url(await hmacSha256(await derivedHmacKey(env.KEY_ENCRYPTION_SECRET, "latch/mic-ticket/v1"), text));
 }
 
 export async function micTicket(env: Env, appId: string, clientId: string, redirectUri: string, now = Date.now()): Promise<string> {

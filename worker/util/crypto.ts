@@ -62,3 +62,35 @@ export function timingSafeEqual(a: string, b: string): boolean {
 export async function secretMatchesHash(secret: string, storedHash: string): Promise<boolean> {
   return timingSafeEqual(await sha256Hex(secret), storedHash);
 }
+
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * The HMAC-SHA-256 key for one purpose, derived with HKDF from `secret` (salt `purpose`,
+ * e.g. `latch/csrf/v1`; `info` binds it further), so no two uses share a key. Cached per
+ * isolate; a changed secret or info is a new entry, and the cache stays small.
+ */
+export function derivedHmacKey(secret: string, purpose: string, info = ""): Promise<CryptoKey> {
+  const id = `${purpose}\u0000${info}\u0000${secret}`;
+  let key = hmacKeys.get(id);
+  if (!key) {
+    key = (async () => {
+      const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
+      return crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: encoder.encode(purpose), info: encoder.encode(info) },
+        ikm,
+        { name: "HMAC", hash: "SHA-256", length: 256 },
+        false,
+        ["sign"],
+      );
+    })();
+    if (hmacKeys.size >= 64) hmacKeys.clear();
+    hmacKeys.set(id, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA-256 of `text` under `key`. */
+export async function hmacSha256(key: CryptoKey, text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
+}
