@@ -2,6 +2,8 @@
  * Bench-only entry (never deployed): the real worker plus the routes the benches need.
  * - /__bench/hello: the hello-world ceiling, served by the same isolate.
  * - /__bench/d1: one `SELECT 1` on D1, the cost of a D1 round trip alone (data bench).
+ * - /__bench/d1?batch=n: a batch of n `SELECT 1`, the cost of each further statement in a trip.
+ * - /__bench/d1?bytes=n: one statement answering an n-byte string, the cost of result size.
  * - /__bench/sign?slug=&n=: signs n access-token-shaped JWTs with the app's active key
  *   (created and cached by the first call), to time signing per algorithm (oauth bench).
  * - /__bench/codes: inserts n authorization codes bound to a real session (POST JSON), so the
@@ -13,6 +15,9 @@
  * - /__bench/counters: D1 round trips (each first/all/run/raw/batch call) and Durable Object
  *   calls (each RPC on a RefreshChains stub) the real worker made since the last call, with
  *   how many requests reached it; then resets them. The benches print these per request.
+ * - /__bench/repeat?n=&path=[&counted=1]: sends `path` (with this request's headers) to the real
+ *   worker n times in a row inside this one request, so workerd CPU over the call ÷ n is a
+ *   route's own cost without HTTP or the load generator (data bench's per-route breakdown).
  * Everything else goes to the real worker (/oauth2/*, /appdata, /user, /admin).
  */
 import worker from "../worker/index";
@@ -49,8 +54,14 @@ const routes: Record<string, Route> = {
   async "/__bench/hello"() {
     return new Response("hello");
   },
-  async "/__bench/d1"(_request, env) {
-    await env.DB.prepare("SELECT 1").first();
+  async "/__bench/d1"(_request, env, url) {
+    const batch = Number(url.searchParams.get("batch") ?? "1");
+    const bytes = Number(url.searchParams.get("bytes") ?? "0");
+    // quotes=1: a string that is half `"`, as a page of JSON documents is, which D1 escapes.
+    const text = url.searchParams.get("quotes") === "1" ? "replace(substr(hex(zeroblob(?1)), 1, ?2), '00', '\"a')" : "substr(hex(zeroblob(?1)), 1, ?2)";
+    if (bytes > 0) await env.DB.prepare(`SELECT ${text} AS s`).bind(Math.ceil(bytes / 2), bytes).first();
+    else if (batch > 1) await env.DB.batch(Array.from({ length: batch }, () => env.DB.prepare("SELECT 1")));
+    else await env.DB.prepare("SELECT 1").first();
     return new Response("ok");
   },
   async "/__bench/sign"(_request, env, url) {
@@ -172,6 +183,22 @@ function counted(env: Env): Env {
 }
 const RAW = Symbol("raw statement");
 
+async function repeat(request: Request, env: Env, ctx: ExecutionContext, url: URL): Promise<Response> {
+  const n = Number(url.searchParams.get("n") ?? "100");
+  const target = new URL(url.searchParams.get("path") ?? "/", url.origin);
+  const headers = new Headers(request.headers);
+  const useEnv = url.searchParams.get("counted") === "1" ? counted(env) : env;
+  const statuses = new Map<number, number>();
+  const t0 = Date.now();
+  for (let i = 0; i < n; i++) {
+    const bench = routes[target.pathname];
+    const res = bench ? await bench(new Request(target, { headers }), env, target) : await worker.fetch(new Request(target, { headers }), useEnv, ctx);
+    await res.arrayBuffer();
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+  }
+  return Response.json({ n, ms: Date.now() - t0, statuses: Object.fromEntries(statuses) });
+}
+
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> | Response {
     const url = new URL(request.url);
@@ -180,6 +207,7 @@ export default {
       Object.assign(counters, { requests: 0, d1: 0, durableObject: 0 });
       return Response.json(out);
     }
+    if (url.pathname === "/__bench/repeat") return repeat(request, env, ctx, url);
     const route = routes[url.pathname];
     if (route) return route(request, env, url);
     counters.requests++;

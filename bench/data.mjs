@@ -17,10 +17,13 @@
 // DO calls per request are counted in the worker and printed. EXPLAIN QUERY PLAN of the compiled
 // list and count statements is printed so a miss can be explained. Load: wrk, C connections.
 //
-// Env knobs: BENCH_SECONDS (per measurement, default 2), BENCH_CONCURRENCY (default "8,32").
+// Env knobs: BENCH_SECONDS (per measurement, default 2), BENCH_CONCURRENCY (default "8,32"),
+// ROUTES=hello,d1,list (only these cells), PROFILE=list (a route name: a V8 CPU profile of that route's first cell, through Miniflare's
+// inspector port).
 import { createHash, randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import { adminHeaders, applyMigrations, bundle, fmt, jsonClient, latchBindings, latchCounters, loadColumns, machineLine, measure, printTable, requireWrk, startMiniflare } from "./lib/harness.mjs";
+import { printProfile, startProfile } from "./lib/profile.mjs";
+import { adminHeaders, applyMigrations, bundle, fmt, jsonClient, latchBindings, latchCounters, loadColumns, machineLine, measure, printTable, processCpuMs, requireWrk, startMiniflare } from "./lib/harness.mjs";
 
 requireWrk();
 
@@ -32,7 +35,13 @@ const USERS = 1_000;
 const t0 = performance.now();
 const log = (...a) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 
-const { origin, db, workerdPid, dispose } = await startMiniflare({ scriptPath: await bundle("bench/bench-worker.ts"), bindings: latchBindings(null) });
+const PROFILE = process.env.PROFILE;
+const INSPECTOR = 9229 + (process.pid % 500);
+const { origin, db, workerdPid, dispose } = await startMiniflare({
+  scriptPath: await bundle("bench/bench-worker.ts"),
+  bindings: latchBindings(null),
+  options: PROFILE ? { inspectorPort: INSPECTOR } : {},
+});
 try {
   await applyMigrations(db);
   log(`worker up at ${origin}; ${machineLine()}`);
@@ -103,18 +112,20 @@ try {
     const { results } = await db.prepare(`EXPLAIN QUERY PLAN ${q.text}`).bind(...q.params).all();
     console.log(`\nEXPLAIN QUERY PLAN ${label}:\n${results.map((r) => `  ${r.detail}`).join("\n")}`);
   }
-  // Time spent executing each statement inside D1 (meta.duration), without any round trip.
-  console.log("\nSQL execution time inside D1 (meta.duration, median of 20 runs):");
-  for (const [label, q] of statements) {
+  // Time spent executing each statement inside D1 (meta.duration), without a round trip of its
+  // own: D1 reports whole milliseconds, so each figure is one batch of 50 copies, divided by 50.
+  const COPIES = 50;
+  console.log(`\nSQL execution time inside D1 (meta.duration over a batch of ${COPIES} copies, median of 5 batches):`);
+  for (const [label, q] of [["SELECT 1", { text: "SELECT 1", params: [] }], ...statements]) {
     const times = [];
     let rows = 0;
-    for (let i = 0; i < 20; i++) {
-      const r = await db.prepare(q.text).bind(...q.params).all();
-      times.push(r.meta.duration);
-      rows = r.results.length;
+    for (let i = 0; i < 5; i++) {
+      const results = await db.batch(Array.from({ length: COPIES }, () => db.prepare(q.text).bind(...q.params)));
+      times.push(results.reduce((sum, r) => sum + r.meta.duration, 0) / COPIES);
+      rows = results[0].results.length;
     }
     times.sort((a, b) => a - b);
-    console.log(`  ${label.padEnd(16)} ${times[10].toFixed(3)} ms  (${rows} row${rows === 1 ? "" : "s"})`);
+    console.log(`  ${label.padEnd(16)} ${times[2].toFixed(3)} ms  (${rows} row${rows === 1 ? "" : "s"})`);
   }
 
   // --- load ----------------------------------------------------------------------------------
@@ -131,6 +142,8 @@ try {
   const targets = [
     ["hello", { path: "/__bench/hello" }],
     ["d1", { path: "/__bench/d1" }],
+    ["d1 ×2", { path: "/__bench/d1?batch=2" }],
+    ["d1 10 KB", { path: "/__bench/d1?bytes=10000&quotes=1" }],
     ["ping", { path: `/appdata/${app.id}`, headers: appAuth }],
     ["me", { path: `/user/${app.id}/_me` }],
     ["list", { path: `/appdata/${app.id}/private_items?limit=50` }],
@@ -139,10 +152,14 @@ try {
     ["shared", { path: `/appdata/${app.id}/shared_items?limit=50` }],
   ];
   const rows = [];
+  const only = process.env.ROUTES?.split(",");
   for (const concurrency of CONCURRENCY) {
     for (const [name, { path, headers = auth, mode, items }] of targets) {
-      const latchRoute = !name.startsWith("hello") && name !== "d1";
+      if (only && !only.includes(name)) continue;
+      const latchRoute = !name.startsWith("hello") && !name.startsWith("d1");
+      const profiling = PROFILE === name && concurrency === CONCURRENCY[0] ? await startProfile(INSPECTOR) : null;
       const r = await measure({ origin, concurrency, seconds: SECONDS, request: { path, headers }, mode, items, workerdPid, ...(latchRoute ? { counters: latchCounters(origin) } : {}) });
+      if (profiling) printProfile(await profiling(), r.n);
       rows.push({ concurrency, name, ...r });
       log(`c=${concurrency} ${name} ${fmt.int(r.rps)} req/s p50 ${fmt.ms(r.p50)} ms p99 ${fmt.ms(r.p99)} ms${r.errors ? ` ERRORS=${r.errors} (${r.firstError})` : ""}`);
     }
@@ -158,6 +175,33 @@ try {
     ],
     rows,
   );
+
+  // --- each route's CPU without HTTP or wrk -------------------------------------------------
+  // /__bench/repeat sends a route to the worker REPEAT_N times in a row inside one request:
+  // workerd CPU ÷ n is the route's own cost (the worker, D1's SQL and its JSON transport),
+  // sequential, so the load generator and the socket are out of it. Rounds interleave the
+  // routes; min and median of the rounds, since the shared VM's noise is one-sided.
+  const REPEAT_N = 300;
+  const ROUNDS = 5;
+  const inProcess = new Map();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, { path, headers = auth, items }] of targets) {
+      if (name === "hello" || (only && !only.includes(name))) continue;
+      const target = items ? path.replace("{item}", items[0]) : path;
+      const before = processCpuMs(workerdPid);
+      const res = await fetch(`${origin}/__bench/repeat?n=${REPEAT_N}&path=${encodeURIComponent(target)}`, { headers });
+      const { statuses } = await res.json();
+      if (statuses["200"] !== REPEAT_N) throw new Error(`${name}: ${JSON.stringify(statuses)}`);
+      const list = inProcess.get(name) ?? [];
+      list.push((processCpuMs(workerdPid) - before) / REPEAT_N);
+      inProcess.set(name, list);
+    }
+  }
+  console.log(`\nIn-process CPU per request (workerd ms over ${REPEAT_N} sequential requests inside one, ${ROUNDS} interleaved rounds):`);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const d1Median = median(inProcess.get("d1") ?? [NaN]);
+  console.log("| route | min ms | median ms | median ÷ d1 |\n|---|--:|--:|--:|");
+  for (const [name, xs] of inProcess) console.log(`| ${name} | ${Math.min(...xs).toFixed(2)} | ${median(xs).toFixed(2)} | ${fmt.ratio(median(xs) / d1Median)} |`);
   log("done");
 } finally {
   await dispose();

@@ -15,7 +15,7 @@
 // connection's next request); codes are a pool split over the connections, each used once.
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { inclusive, startProfile, summarise } from "./lib/profile.mjs";
+import { printProfile, startProfile } from "./lib/profile.mjs";
 import { adminHeaders, applyMigrations, basicAuth, bundle, fetchRetry, fmt, jsonClient, latchCounters, loadColumns, machineLine, measure, printTable, processCpuMs, requireWrk, startMiniflare } from "./lib/harness.mjs";
 
 requireWrk();
@@ -175,12 +175,6 @@ try {
     },
   ];
 
-  const printProfile = (profile, n) => {
-    for (const [title, { total, functions }] of [["self", summarise(profile)], ["inclusive", inclusive(profile)]]) {
-      console.log(`\nprofile (${title} time, ms per measured request; ${(total / n).toFixed(2)} ms sampled in all):`);
-      for (const [fn, ms] of functions) console.log(`  ${(ms / n).toFixed(3).padStart(7)}  ${fn}`);
-    }
-  };
   const rows = [];
   const pool = (c, system) => {
     if (POOL) return POOL;

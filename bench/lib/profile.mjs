@@ -75,3 +75,11 @@ export function inclusive(profile, { top = 40 } = {}) {
   const total = walk(root, new Set());
   return { total, functions: [...out.entries()].sort((a, b) => b[1] - a[1]).slice(0, top) };
 }
+
+/** Prints self and inclusive time per function, as ms per measured request (`n` requests). */
+export function printProfile(profile, n) {
+  for (const [title, { total, functions }] of [["self", summarise(profile)], ["inclusive", inclusive(profile)]]) {
+    console.log(`\nprofile (${title} time, ms per measured request; ${(total / n).toFixed(2)} ms sampled in all):`);
+    for (const [fn, ms] of functions) console.log(`  ${(ms / n).toFixed(3).padStart(7)}  ${fn}`);
+  }
+}

@@ -163,3 +163,43 @@ describe("groups", () => {
     await refused(call(path, { method: "DELETE", headers: { Authorization: w.master } }), 404, "EntityNotFound");
   });
 });
+
+describe("a list's documents are built in SQL", () => {
+  it("renders every document exactly as a GET does (the JS renderer), in order", async () => {
+    const w = await world();
+    const bodies: Record<string, unknown>[] = [
+      {},
+      { text: "héllo \u2028 \"quoted\" \\ /slash", emoji: "🙂" },
+      { n: 0, neg: -1.5, big: 1e21, tiny: 5e-324, t: true, f: false, nil: null },
+      { nested: { a: [1, { b: [] }], "": "empty key" }, list: [] },
+      { __proto__x: 1, "1": "numeric key", constructor: "c" },
+      JSON.parse('{"__proto__": {"polluted": true}, "k": "v"}') as Record<string, unknown>,
+      { _acl: { r: [w.bob._id], gr: false, groups: { r: ["g1"] } }, v: 1 },
+    ];
+    const created: Doc[] = [];
+    for (const body of bodies) created.push(await create(w, w.alice.auth, "tricky", body));
+    const listed = await ok<Doc[]>(data(w, w.alice.auth, "GET", "/tricky"));
+    expect(listed.map((d) => d._id)).toEqual(created.map((d) => d._id).sort());
+    for (const doc of listed) {
+      expect(doc).toEqual(await ok<Doc>(data(w, w.alice.auth, "GET", `/tricky/${doc._id}`)));
+      expect(Object.getPrototypeOf(doc)).toBe(Object.prototype);
+    }
+    // The aggregate keeps the page's order, also when it is not `_id` order.
+    const byV = [];
+    for (const v of [2, 5, 1, 4, 3]) byV.push(await create(w, w.alice.auth, "sorted", { v }));
+    const page = await ok<Doc[]>(data(w, w.alice.auth, "GET", `/sorted?sort=${encodeURIComponent('{"v": -1}')}&limit=3&skip=1`));
+    expect(page.map((d) => d.v)).toEqual([4, 3, 2]);
+  });
+
+  it("keeps _kmd times to the millisecond, and an empty page is []", async () => {
+    const w = await world();
+    expect(await ok<Doc[]>(data(w, w.alice.auth, "GET", "/nothing-here"))).toEqual([]);
+    const doc = await create(w, w.alice.auth, "times", { v: 1 });
+    for (const ms of [0, 1, 999, 1_733_222_400_123, 253_402_300_799_998]) {
+      await env.DB.prepare("UPDATE entities SET created_at = ?, updated_at = ? WHERE app_id = ? AND id = ?").bind(ms, ms + 1, w.app.id, doc._id).run();
+      const listed = (await ok<Doc[]>(data(w, w.alice.auth, "GET", "/times")))[0];
+      expect(listed, `at ${ms}`).toBeDefined();
+      expect(listed!._kmd).toEqual({ ect: new Date(ms).toISOString(), lmt: new Date(ms + 1).toISOString() });
+    }
+  });
+});

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { readJson, isPlainObject } from "../http/body";
 import { KinveyError } from "../http/errors";
-import { allow, apiVersion, json, kinveyAuth, kinveyAuthDeferred, readAuthenticated, type KinveyContext, type KinveyEnv } from "../identity/kinvey-context";
+import { allow, apiVersion, json, jsonText, kinveyAuth, kinveyAuthDeferred, readAuthenticated, type KinveyContext, type KinveyEnv } from "../identity/kinvey-context";
 import type { Principal } from "../identity/credentials";
 import { decideRead, decideReplace, decideWrite, mayCreate, type Acl, type Actor, type Outcome } from "./acl";
 import type { SqlActor } from "./acl-sql";
@@ -17,7 +17,6 @@ import {
   deleteStatements,
   deleteWhere,
   entityDoc,
-  type EntityRow,
   existingIds,
   type Loaded,
   insertStatements,
@@ -27,6 +26,7 @@ import {
   loadEntities,
   loadEntity,
   loadEntityStatement,
+  pageFrom,
   newEntityId,
   parseAcl,
   replaceStatements,
@@ -131,7 +131,7 @@ dataRoutes.get("/:appKey/:collection/_count", kinveyAuthDeferred, async (c) => {
 });
 
 dataRoutes.get("/:appKey/:collection", kinveyAuthDeferred, async (c) => {
-  const { rows, limit, fields } = await readAuthenticated(c, (userSql) => {
+  const { page, limit, fields } = await readAuthenticated(c, (userSql) => {
     const actor = readActor(c, userSql);
     const collection = collectionOf(c);
     const where = queryOf(c);
@@ -141,12 +141,13 @@ dataRoutes.get("/:appKey/:collection", kinveyAuthDeferred, async (c) => {
     const skip = parseSkip(c.req.query("skip"));
     // Without a limit, one row past the cap tells "too many" from "exactly the cap".
     const statement = listStatement(c.env, c.var.app.id, collection, actor, { where, order, limit: limit ?? MAX_LIMIT + 1, skip });
-    return { statement, finish: (result) => ({ rows: result.results as EntityRow[], limit, fields }) };
+    return { statement, finish: (result) => ({ page: pageFrom(result), limit, fields }) };
   });
-  if (limit === null && rows.length > MAX_LIMIT) {
+  if (limit === null && page.count > MAX_LIMIT) {
     throw new KinveyError("ResultSetSizeExceeded", `The query matches more than ${MAX_LIMIT} entities; add a limit or narrow the query.`);
   }
-  return json(c, rows.map((row) => project(entityDoc(row), fields)));
+  if (fields) return json(c, (JSON.parse(page.json) as Record<string, unknown>[]).map((doc) => project(doc, fields)));
+  return jsonText(c, page.json);
 });
 
 dataRoutes.delete("/:appKey/:collection", kinveyAuth, async (c) => {

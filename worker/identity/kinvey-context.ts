@@ -119,6 +119,11 @@ export function json(c: KinveyContext, body: unknown, status: 200 | 201 | 207 = 
   return c.json(body, status);
 }
 
+/** A body already encoded as JSON (built in SQL), sent as json() would send it. */
+export function jsonText(c: KinveyContext, body: string): Response {
+  return c.body(body, 200, { "Content-Type": "application/json" });
+}
+
 export function noContent(c: KinveyContext): Response {
   return c.body(null, 204, { "Content-Type": "application/json; charset=utf-8" });
 }
