@@ -14,6 +14,7 @@
 // Refresh tokens are per connection in wrk's Lua (each answer's refresh_token is the
 // connection's next request); codes are a pool split over the connections, each used once.
 import { createHash, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { printProfile, startProfile } from "./lib/profile.mjs";
 import { adminHeaders, applyMigrations, basicAuth, bundle, fetchRetry, fmt, jsonClient, latchCounters, loadColumns, machineLine, measure, printTable, processCpuMs, requireWrk, startMiniflare } from "./lib/harness.mjs";
@@ -145,6 +146,18 @@ try {
       system,
       make: async (c) => ({ mf: latch, mode: "rotate", field: "refresh_token", items: await app.chains(c), request: { method: "POST", path: "/oauth2/token", headers: latchCell(app).headers, body: refreshBody(app.spa.client_id) } }),
     })),
+    // The chain machinery alone (rotateChain over DO RPC, no tokens minted): the floor table's.
+    {
+      scenario: "rotate",
+      system: "latch",
+      make: async (c) => ({
+        mf: latch,
+        mode: "rotate",
+        field: "refresh_token",
+        items: await rs.chains(c),
+        request: { method: "POST", path: "/__bench/rotate", headers: FORM, body: `app_id=${rs.app.id}&client_id=${encodeURIComponent(rs.spa.client_id)}&refresh_token={item}` },
+      }),
+    },
     ...Object.entries(peers).map(([system, peer]) => ({
       scenario: "refresh",
       system,
@@ -185,7 +198,7 @@ try {
     for (const cell of cells) {
       const { mf, ...opts } = await cell.make(c);
       const profiling = PROFILE === `${cell.scenario}:${cell.system}` ? await startProfile(INSPECTOR) : null;
-      const r = await measure({ origin: mf.origin, workerdPid: mf.workerdPid, concurrency: c, seconds: SECONDS, ...(mf === latch && !["hello", "d1"].includes(cell.scenario) ? { counters: latchCounters(latch.origin) } : {}), ...opts });
+      const r = await measure({ origin: mf.origin, workerdPid: mf.workerdPid, concurrency: c, seconds: SECONDS, ...(mf === latch && !["hello", "d1", "rotate"].includes(cell.scenario) ? { counters: latchCounters(latch.origin) } : {}), ...opts });
       if (profiling) printProfile(await profiling(), r.n);
       rows.push({ c, scenario: cell.scenario, system: cell.system, ...r });
       log(`C=${c} ${cell.scenario} ${cell.system}: ${fmt.int(r.rps)} req/s, p50 ${fmt.ms(r.p50)} ms, workerd ${fmt.cpu(r.workerdCpuMs)} ms/req${r.errors ? `, ${r.errors} errors` : ""}`);
@@ -241,8 +254,50 @@ try {
   ];
   console.log(`\nCode exchange, workerd CPU ms per request by part (C=${LEVELS[0]}, this run; code RS256 = ${fmt.cpu(at("code", "latch RS256"))} ms):`);
   printTable([["part", (p) => p[0]], ["ms", (p) => fmt.cpu(p[1])]], parts);
+
+  // The RS256 targets against what no code can go below, by workerd CPU at the highest C: the
+  // HTTP floor, the chain's rotation or the one D1 round trip (measured above), and two RSA
+  // signatures (timed above). A target by CPU: Latch's CPU ≤ the peer's ÷ the ratio.
+  const top = LEVELS[LEVELS.length - 1];
+  const cpu = (scenario, system) => rows.find((r) => r.c === top && r.scenario === scenario && r.system === system)?.workerdCpuMs;
+  const floors = [
+    { target: "refresh RS256 ≥ 2× both peers", floor: cpu("rotate", "latch") + 2 * sig("RS256"), floorText: "rotate + 2 RS256 signatures", need: Math.min(cpu("refresh", "openauth"), cpu("refresh", "wop")) / 2, now: cpu("refresh", "latch RS256") },
+    { target: "code RS256 ≥ 1.5× OpenAuth", floor: cpu("d1", "latch") + 2 * sig("RS256"), floorText: "d1 (HTTP + one D1 trip) + 2 RS256 signatures", need: cpu("code", "openauth") / 1.5, now: cpu("code", "latch RS256") },
+  ];
+  console.log(`\nRS256 targets against their floor (workerd CPU ms per request, C=${top}, this run):`);
+  printTable(
+    [
+      ["target", (f) => f.target],
+      ["Latch now", (f) => fmt.cpu(f.now)],
+      ["floor", (f) => `${fmt.cpu(f.floor)} (${f.floorText})`],
+      ["the target needs at most", (f) => fmt.cpu(f.need)],
+      ["left for the rest (needs − floor)", (f) => fmt.cpu(f.need - f.floor)],
+      ["the rest now (Latch − floor)", (f) => fmt.cpu(f.now - f.floor)],
+    ],
+    floors,
+  );
+  const openssl = opensslSignUs();
+  if (openssl) console.log(`Native OpenSSL on this machine (openssl speed): RSA-2048 ${openssl.rsa} µs, ECDSA P-256 ${openssl.ecdsa} µs per signature; workerd above: RS256 ${sig("RS256") * 1000 | 0} µs, ES256 ${sig("ES256") * 1000 | 0} µs.`);
+
   const reuse = await latch.db.prepare("SELECT count(*) AS n FROM events WHERE type = 'refresh_token.reuse_detected'").first("n");
   console.log(`\nLatch reuse events: ${reuse} (must be 0); ${machineLine()}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } finally {
   await Promise.all([latch.dispose(), openauth.dispose(), wop.dispose()]);
+}
+
+/** µs per signature by the machine's own OpenSSL, for comparison with workerd's; null without openssl. */
+function opensslSignUs() {
+  try {
+    const out = execFileSync("openssl", ["speed", "-seconds", "1", "rsa2048", "ecdsap256"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    // Columns: sign s, verify s, sign/s, verify/s; sign/s keeps its precision for fast algorithms.
+    const perSign = (re) => {
+      const m = out.match(re);
+      return m ? Math.round(1e6 / Number(m[1])) : null;
+    };
+    const rsa = perSign(/^rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)/m);
+    const ecdsa = perSign(/^\s*256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+([\d.]+)/m);
+    return rsa && ecdsa ? { rsa, ecdsa } : null;
+  } catch {
+    return null;
+  }
 }
