@@ -43,8 +43,9 @@ const verifier = randomBytes(32).toString("base64url");
 const challenge = createHash("sha256").update(verifier).digest("base64url");
 const FORM = { "Content-Type": "application/x-www-form-urlencoded" };
 
-// Code pools are sized from the same system's refresh rate at the same C, measured just before
-// (a code exchange costs about as much): twice what the warm-up and the cell could use, so
+// Code pools are sized from the same system's refresh rate at the same C, measured just before:
+// three times what the warm-up and the cell would use at that rate (OpenAuth exchanges codes
+// up to 1.6× faster than it refreshes, which ran a pool of twice dry), still small enough that
 // making codes (KV writes for the peers) does not dominate the run. A cell that runs out
 // says so in its errors column. CODE_POOL=n fixes the size instead.
 const POOL = process.env.CODE_POOL ? Number(process.env.CODE_POOL) : null;
@@ -192,7 +193,7 @@ try {
   const pool = (c, system) => {
     if (POOL) return POOL;
     const refresh = rows.find((r) => r.c === c && r.scenario === "refresh" && r.system === system);
-    return Math.min(5000, Math.max(200, Math.ceil(2 * (SECONDS + 1) * (refresh?.rps ?? 500))));
+    return Math.min(6000, Math.max(300, Math.ceil(3 * (SECONDS + 1) * (refresh?.rps ?? 500))));
   };
   for (const c of LEVELS) {
     for (const cell of cells) {

@@ -191,6 +191,20 @@ describe("a list's documents are built in SQL", () => {
     expect(page.map((d) => d.v)).toEqual([4, 3, 2]);
   });
 
+  it("renders stored JSON with whitespace as a GET does", async () => {
+    const w = await world();
+    const spaced = await create(w, w.alice.auth, "spaced", { v: 1 });
+    const empty = await create(w, w.alice.auth, "spaced", { v: 2 });
+    const set = (id: string, data: string, acl: string) =>
+      env.DB.prepare("UPDATE entities SET data = ?, acl = ? WHERE app_id = ? AND id = ?").bind(data, acl, w.app.id, id).run();
+    await set(spaced._id, ' { "a" : [ 1, 2 ], "b" : { } } ', ` { "creator" : "${w.alice._id}" } `);
+    await set(empty._id, "{ }", `{"creator":"${w.alice._id}"}`);
+    const listed = await ok<Doc[]>(data(w, w.alice.auth, "GET", "/spaced"));
+    expect(listed.map((d) => d._id).sort()).toEqual([spaced._id, empty._id].sort());
+    for (const doc of listed) expect(doc).toEqual(await ok<Doc>(data(w, w.alice.auth, "GET", `/spaced/${doc._id}`)));
+    expect(listed.find((d) => d._id === spaced._id)).toMatchObject({ a: [1, 2], b: {} });
+  });
+
   it("keeps _kmd times to the millisecond, and an empty page is []", async () => {
     const w = await world();
     expect(await ok<Doc[]>(data(w, w.alice.auth, "GET", "/nothing-here"))).toEqual([]);

@@ -69,13 +69,13 @@ function isoSql(ms: string): string {
 /**
  * entityDoc in SQL, as JSON text: a list's page leaves D1 as one string that becomes the
  * response body as it is. Decoding 50 rows and re-encoding them cost more CPU than the query.
- * `data` and `acl` are stored as JSON.stringify wrote them (objects, compact), so the fields
- * are spliced in between `_id` and `_acl` as text. A row SQL cannot render (a time past the
- * year 9999) shows as `null` in the page rather than going missing from it.
+ * `data` and `acl` hold JSON objects; `json()` minifies them, so the fields are spliced in
+ * between `_id` and `_acl` as text whatever whitespace a writer left. A row SQL cannot render
+ * (a time past the year 9999) shows as `null` in the page rather than going missing from it.
  */
 const ENTITY_DOC_JSON = `coalesce('{"_id":' || json_quote(e.id)
-  || CASE WHEN length(e.data) > 2 THEN ',' || substr(e.data, 2, length(e.data) - 2) ELSE '' END
-  || ',"_acl":' || e.acl
+  || CASE WHEN json(e.data) != '{}' THEN ',' || substr(json(e.data), 2, length(json(e.data)) - 2) ELSE '' END
+  || ',"_acl":' || json(e.acl)
   || ',"_kmd":{"lmt":"' || ${isoSql("e.updated_at")} || '","ect":"' || ${isoSql("e.created_at")} || '"}}', 'null')`;
 
 /** Splits a client document into `_id`, `_acl` (raw) and the stored fields; `_kmd` is dropped. */
