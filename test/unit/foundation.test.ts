@@ -5,6 +5,8 @@ import { decodeBasic } from "../../worker/identity/credentials";
 import { hashPassword, needsRehash, passwordParams, PBKDF2_MAX_ITERATIONS, PRODUCTION_PARAMS, verifyPassword } from "../../worker/identity/password";
 import { canonicalIssuer, hostName, requestIssuer } from "../../worker/tenancy/apps";
 import { DEFAULT_SETTINGS, mergeSettings, SettingsError } from "../../worker/tenancy/settings";
+import { openJwk, sealJwk } from "../../worker/keys/seal";
+import { derivedHmacKey, derivedKey, hex, hmacSha256 } from "../../worker/util/crypto";
 
 const CHEAP = passwordParams({ PASSWORD_HASH_PARAMS: "scrypt$N=1024,r=8,p=1" });
 
@@ -75,5 +77,27 @@ describe("tenancy", () => {
     expect(requestIssuer("127.0.0.1:8787")).toBe("http://127.0.0.1:8787");
     expect(requestIssuer("auth.acme.com")).toBe("https://auth.acme.com");
     expect(hostName("[::1]:8787")).toBe("[::1]");
+  });
+});
+
+describe("derived keys", () => {
+  const secret = "a-deployment-secret-0123456789";
+
+  it("refuse a deployment secret shorter than 16 characters, for every use", async () => {
+    for (const short of ["", "fifteen-chars!!"]) {
+      await expect(derivedHmacKey(short, "latch/csrf/v1")).rejects.toThrow("KEY_ENCRYPTION_SECRET must be set (at least 16 characters)");
+      await expect(derivedKey(short, "latch/mail/v1", "app", "aes-gcm")).rejects.toThrow("at least 16 characters");
+    }
+    await expect(sealJwk({ KEY_ENCRYPTION_SECRET: "too short" }, "app", "kid", {})).rejects.toThrow("at least 16 characters");
+  });
+
+  it("give each purpose and info its own key", async () => {
+    const mac = async (purpose: string, info = "") => hex(await hmacSha256(await derivedHmacKey(secret, purpose, info), "text"));
+    expect(await mac("latch/csrf/v1")).toBe(await mac("latch/csrf/v1"));
+    expect(await mac("latch/csrf/v1")).not.toBe(await mac("latch/mic-ticket/v1"));
+    expect(await mac("latch/console/v1", "token-a")).not.toBe(await mac("latch/console/v1", "token-b"));
+    const sealed = await sealJwk({ KEY_ENCRYPTION_SECRET: secret }, "app-1", "kid-1", { k: "v" });
+    expect(await openJwk({ KEY_ENCRYPTION_SECRET: secret }, "app-1", "kid-1", sealed)).toEqual({ k: "v" });
+    await expect(openJwk({ KEY_ENCRYPTION_SECRET: secret }, "app-2", "kid-1", sealed)).rejects.toThrow();
   });
 });

@@ -292,6 +292,23 @@ export function UsersPage(props: Messages & { csrf: string; app: AppView; q: str
   );
 }
 
+/** A session or refresh chain of the user page: what it is (children), its times, and End. */
+function EndableRow(props: { id: string; started: number; expires: number | null; base: string; csrf: string; children?: unknown }) {
+  return (
+    <tr>
+      <td class="mono">{props.id}</td>
+      <td>{props.children}</td>
+      <td>{when(props.started)}</td>
+      <td>{when(props.expires)}</td>
+      <td>
+        <Form action={`${props.base}/sessions/${props.id}/end`} csrf={props.csrf} inline>
+          <button type="submit">End</button>
+        </Form>
+      </td>
+    </tr>
+  );
+}
+
 export function UserPage(props: Messages & { csrf: string; app: AppView; user: UserRow; sessions: SessionRow[]; chains: ChainSummary[] }) {
   const { user } = props;
   const base = `/console/apps/${props.app.id}/users/${user.id}`;
@@ -336,30 +353,14 @@ export function UserPage(props: Messages & { csrf: string; app: AppView; user: U
         </h2>
         <Table head={["Id", "Kind", "Started", "Expires", ""]}>
           {props.sessions.map((s) => (
-            <tr>
-              <td class="mono">{s.id}</td>
-              <td>{s.kind} session</td>
-              <td>{when(s.created_at)}</td>
-              <td>{when(s.expires_at)}</td>
-              <td>
-                <Form action={`${base}/sessions/${s.id}/end`} csrf={props.csrf} inline>
-                  <button type="submit">End</button>
-                </Form>
-              </td>
-            </tr>
+            <EndableRow id={s.id} started={s.created_at} expires={s.expires_at} base={base} csrf={props.csrf}>
+              {s.kind} session
+            </EndableRow>
           ))}
           {props.chains.map((ch) => (
-            <tr>
-              <td class="mono">{ch.id}</td>
-              <td>refresh chain · client <span class="mono">{ch.clientId}</span></td>
-              <td>{when(ch.createdAt)}</td>
-              <td>{when(ch.expiresAt)}</td>
-              <td>
-                <Form action={`${base}/sessions/${ch.id}/end`} csrf={props.csrf} inline>
-                  <button type="submit">End</button>
-                </Form>
-              </td>
-            </tr>
+            <EndableRow id={ch.id} started={ch.createdAt} expires={ch.expiresAt} base={base} csrf={props.csrf}>
+              refresh chain · client <span class="mono">{ch.clientId}</span>
+            </EndableRow>
           ))}
         </Table>
         <Form action={`${base}/sessions/end`} csrf={props.csrf} confirm="End every session and refresh chain of this user?">

@@ -70,8 +70,9 @@ export async function countAccountAttempt(env: Env, keys: AttemptKeys, address: 
 
 /**
  * A successful sign-in: this address's lock on the account is lifted, the address becomes
- * known to the account, and the account-wide and address counters get this attempt back. The account-wide count is not cleared, so
- * the owner signing in does not hand a distributed guesser a fresh budget.
+ * known to the account, and the account-wide and address counters get this attempt back.
+ * The account-wide count is not cleared, so the owner signing in does not hand a distributed
+ * guesser a fresh budget.
  */
 export async function forgiveAttempt(env: Env, keys: AttemptKeys, address: string, now: number): Promise<void> {
   const [account, pair] = accountCounters(keys, address);

@@ -4,30 +4,12 @@
  * ciphertext cannot be moved to another app or another key row and still open.
  */
 import type { Env } from "../env";
-import { base64url, fromBase64url } from "../util/crypto";
+import { base64url, derivedKey, fromBase64url } from "../util/crypto";
 
 const VERSION = "v1";
 const encoder = new TextEncoder();
-const derived = new Map<string, Promise<CryptoKey>>();
-
 function wrappingKey(secret: string, appId: string): Promise<CryptoKey> {
-  const cacheKey = `${appId}\u0000${secret}`;
-  let key = derived.get(cacheKey);
-  if (!key) {
-    key = (async () => {
-      if (!secret || secret.length < 16) throw new Error("KEY_ENCRYPTION_SECRET must be set (at least 16 characters)");
-      const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode("latch/signing-keys/v1"), info: encoder.encode(appId) },
-        ikm,
-        { name: "AES-GCM", length: 256 },
-        false,
-        ["encrypt", "decrypt"],
-      );
-    })();
-    derived.set(cacheKey, key);
-  }
-  return key;
+  return derivedKey(secret, "latch/signing-keys/v1", appId, "aes-gcm");
 }
 
 export async function sealJwk(env: Pick<Env, "KEY_ENCRYPTION_SECRET">, appId: string, kid: string, jwk: object): Promise<string> {

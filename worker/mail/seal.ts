@@ -5,12 +5,11 @@
  * a sealed value cannot be moved to another app or event and still open.
  */
 import type { Env } from "../env";
-import { base64url, fromBase64url } from "../util/crypto";
+import { base64url, derivedKey, fromBase64url } from "../util/crypto";
 import type { MailMessage } from "./templates";
 
 const VERSION = "m1";
 const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
 
 /** What an event seals: its message, and the transport chosen when it was written. */
 export interface MailEnvelope {
@@ -20,24 +19,7 @@ export interface MailEnvelope {
 }
 
 function mailKey(secret: string, appId: string): Promise<CryptoKey> {
-  const cacheKey = `${appId}\u0000${secret}`;
-  let key = keys.get(cacheKey);
-  if (!key) {
-    key = (async () => {
-      if (!secret || secret.length < 16) throw new Error("KEY_ENCRYPTION_SECRET must be set (at least 16 characters)");
-      const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode("latch/mail/v1"), info: encoder.encode(appId) },
-        ikm,
-        { name: "AES-GCM", length: 256 },
-        false,
-        ["encrypt", "decrypt"],
-      );
-    })();
-    if (keys.size > 1000) keys.clear();
-    keys.set(cacheKey, key);
-  }
-  return key;
+  return derivedKey(secret, "latch/mail/v1", appId, "aes-gcm");
 }
 
 export async function sealEnvelope(env: Pick<Env, "KEY_ENCRYPTION_SECRET">, appId: string, eventId: string, envelope: MailEnvelope): Promise<string> {

@@ -6,11 +6,10 @@
 import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
-import { createPermission } from "../identity/access-admin";
+import { createPermission, type KeyedRow } from "../identity/access-admin";
 import { bumpClaimsStatement, HOLDS_PERMISSION, invalidateClaims, usersWithPermission } from "../identity/claim-holders";
 import { need, ok, onlyKeys, text, type ManageEnv } from "./context";
 import { conflictOnKey, descriptionOf, keyedView, keyOf, listPage, loadKeyed } from "./keyed";
-import type { KeyedRow } from "../identity/access-admin";
 
 export const permissionRoutes = new Hono<ManageEnv>();
 

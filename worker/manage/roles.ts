@@ -5,11 +5,10 @@
 import { Hono } from "hono";
 import { eventStatement } from "../events/log";
 import { readJsonObject } from "../http/body";
-import { changeRolePermissions, createRole, UnknownPermissionError } from "../identity/access-admin";
+import { changeRolePermissions, createRole, UnknownPermissionError, type KeyedRow } from "../identity/access-admin";
 import { bumpClaimsStatement, HOLDS_ROLE, invalidateClaims, usersWithRole } from "../identity/claim-holders";
 import { bad, need, ok, onlyKeys, text, type ManageEnv } from "./context";
 import { conflictOnKey, descriptionOf, keyedView, keyOf, listPage, loadKeyed } from "./keyed";
-import type { KeyedRow } from "../identity/access-admin";
 
 export const roleRoutes = new Hono<ManageEnv>();
 

@@ -63,31 +63,41 @@ export async function secretMatchesHash(secret: string, storedHash: string): Pro
   return timingSafeEqual(await sha256Hex(secret), storedHash);
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const KEY_USES = {
+  hmac: { algorithm: { name: "HMAC", hash: "SHA-256", length: 256 }, usages: ["sign"] },
+  "aes-gcm": { algorithm: { name: "AES-GCM", length: 256 }, usages: ["encrypt", "decrypt"] },
+} satisfies Record<string, { algorithm: SubtleCryptoImportKeyAlgorithm; usages: string[] }>;
+
+/** The shortest deployment secret any key is derived from. */
+export const MIN_SECRET_LENGTH = 16;
+
+const derivedKeys = new Map<string, Promise<CryptoKey>>();
 
 /**
- * The HMAC-SHA-256 key for one purpose, derived with HKDF from `secret` (salt `purpose`,
- * e.g. `latch/csrf/v1`; `info` binds it further), so no two uses share a key. Cached per
- * isolate; a changed secret or info is a new entry, and the cache stays small.
+ * The key for one purpose, derived with HKDF-SHA-256 from the deployment `secret` (salt
+ * `purpose`, e.g. `latch/csrf/v1`; `info` binds it further, e.g. to an app), so no two uses
+ * share a key. Cached per isolate; a changed secret or info is a new entry. A secret shorter
+ * than MIN_SECRET_LENGTH is refused: every key it would derive is guessable.
  */
-export function derivedHmacKey(secret: string, purpose: string, info = ""): Promise<CryptoKey> {
-  const id = `${purpose}\u0000${info}\u0000${secret}`;
-  let key = hmacKeys.get(id);
+export function derivedKey(secret: string, purpose: string, info: string, use: keyof typeof KEY_USES): Promise<CryptoKey> {
+  const id = `${use}\u0000${purpose}\u0000${info}\u0000${secret}`;
+  let key = derivedKeys.get(id);
   if (!key) {
     key = (async () => {
+      if (!secret || secret.length < MIN_SECRET_LENGTH) throw new Error(`KEY_ENCRYPTION_SECRET must be set (at least ${MIN_SECRET_LENGTH} characters)`);
       const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode(purpose), info: encoder.encode(info) },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
+      const { algorithm, usages } = KEY_USES[use];
+      return crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: encoder.encode(purpose), info: encoder.encode(info) }, ikm, algorithm, false, usages);
     })();
-    if (hmacKeys.size >= 64) hmacKeys.clear();
-    hmacKeys.set(id, key);
+    if (derivedKeys.size >= 1024) derivedKeys.clear();
+    derivedKeys.set(id, key);
   }
   return key;
+}
+
+/** derivedKey for HMAC-SHA-256 signing. */
+export function derivedHmacKey(secret: string, purpose: string, info = ""): Promise<CryptoKey> {
+  return derivedKey(secret, purpose, info, "hmac");
 }
 
 /** HMAC-SHA-256 of `text` under `key`. */
